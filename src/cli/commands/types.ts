@@ -1,0 +1,62 @@
+import { eventTypeInfos } from "../../events/catalog.js";
+import type { GlobalOptions } from "../main.js";
+import { print } from "../output.js";
+import { renderTable } from "../table.js";
+
+export async function runTypes(
+  options: { json?: boolean },
+  globals: GlobalOptions,
+): Promise<number> {
+  const infos = eventTypeInfos();
+  if (options.json) {
+    const data = infos.map((info) => ({
+      name: info.name,
+      category: info.category,
+      kind: info.kind,
+      completeness: info.completeness,
+      description: info.description ?? null,
+      summary: info.summary ?? null,
+      properties: info.properties,
+      required: info.required,
+      modeled: info.modeled,
+      unknown: info.unknown ?? null,
+      sources: info.sources,
+      docPage: info.docPage ?? null,
+    }));
+    print(JSON.stringify(data, null, 2));
+    return 0;
+  }
+
+  const tty = process.stdout.isTTY === true;
+  const width = tty ? process.stdout.columns || 120 : 160;
+  const style = tty && globals.color ? await import("../style.js") : undefined;
+  const rows = infos.map((info) => [
+    info.name,
+    info.category,
+    info.kind,
+    info.completeness === "partial" ? "partial*" : "complete",
+    firstSentence(info.description ?? info.summary ?? "—"),
+  ]);
+  const table = renderTable(["TYPE", "CATEGORY", "KIND", "SCHEMA", "DESCRIPTION"], rows, {
+    maxWidth: width,
+    ...(style ? { header: style.bold } : {}),
+  });
+  print(table);
+  print();
+  print(`${infos.length} event types. * partial: Norce's docs do not show every field.`);
+  for (const info of infos.filter((i) => i.completeness === "partial")) {
+    const modeled = info.modeled.map((m) => m.property);
+    const parts = [
+      modeled.length > 0 ? `modeled (inferred, not seen): ${modeled.join(", ")}` : undefined,
+      info.unknown ? `not known: ${info.unknown}` : undefined,
+    ].filter(Boolean);
+    print(`  ${info.name}: ${parts.join("; ")}`);
+  }
+  print("Details with sources: norce-event types --json");
+  return 0;
+}
+
+function firstSentence(text: string): string {
+  const match = /^(.+?[.!?])(\s|$)/.exec(text);
+  return (match?.[1] ?? text).trim();
+}

@@ -1,0 +1,68 @@
+/** Parsers for command-line option values; they throw commander's InvalidArgumentError. */
+import { InvalidArgumentError } from "commander";
+import { parseDuration } from "../shared/duration.js";
+import { UsageError } from "../shared/errors.js";
+
+/** A repeatable option: `-H a -H b` → `["a", "b"]`. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** A whole number within bounds. */
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\s*-?\d+\s*$/.test(value)) {
+      throw new InvalidArgumentError(`"${value}" is not a whole number.`);
+    }
+    const n = Number(value);
+    if (n < min || n > max) {
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `must be ${min} or more.`
+          : `must be from ${min} to ${max}.`,
+      );
+    }
+    return n;
+  };
+}
+
+/** A decimal number within bounds (e.g. `--fail-rate 0.25`, `--time-scale 3600`). */
+export function decimal(min: number, max = Number.POSITIVE_INFINITY) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n)) {
+      throw new InvalidArgumentError(`"${value}" is not a number.`);
+    }
+    if (n < min || n > max) {
+      throw new InvalidArgumentError(
+        max === Number.POSITIVE_INFINITY
+          ? `must be ${min} or more.`
+          : `must be from ${min} to ${max}.`,
+      );
+    }
+    return n;
+  };
+}
+
+/** A comma-separated list: `--types A,B` (repeatable too). */
+export function list(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
+}
+
+/** A duration with a unit (`5s`, `200ms`); a bare number is refused with a hint to add one. */
+export function duration(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      throw new InvalidArgumentError(`${error.message}: ${error.hint ?? ""}`.replace(/: $/, ""));
+    }
+    throw error;
+  }
+}

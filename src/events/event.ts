@@ -1,0 +1,135 @@
+/**
+ * A Norce event as Norce emits it: the payload plus the identity carried in the standard headers
+ * (norce-commerce-event-docs.md, "Standard headers"). Made once; every retry carries the same
+ * message id, timestamp and body.
+ */
+import { randomUUID } from "node:crypto";
+import { getEventType } from "./catalog.js";
+import { compileGenerator, type Optionals } from "./generator.js";
+import { compileOverrides, type Overrides } from "./overrides.js";
+import type { EventPayload, EventTypeName } from "./payloads.generated.js";
+import { randomSeed } from "./rng.js";
+
+export interface NorceEvent<T extends EventTypeName = EventTypeName> {
+  type: T;
+  /** `Norce-Event-Message-Id`: unique per event, the same on every retry of it. */
+  messageId: string;
+  /** `Norce-Event-Timestamp`: when the event happened, ISO-8601 with a numeric offset. */
+  timestamp: string;
+  payload: EventPayload<T>;
+}
+
+export interface FakeEventOptions {
+  /** Same seed, same payload, on every machine. Default: a random seed. */
+  seed?: number;
+  /** Which payload of a seeded run (`--count`); 0 is the payload `seed` alone gives. @default 0 */
+  index?: number;
+  /** Properties to set over the generated payload (e.g. `{ OrderNo: "SO1001" }`). */
+  overrides?: Record<string, unknown>;
+  /** Properties to remove from the payload. */
+  unset?: readonly string[];
+  /** @default "some" */
+  optionals?: Optionals;
+  /** Skip the schema check of the overridden payload. @default false */
+  allowInvalid?: boolean;
+  /** @default a new random UUID */
+  messageId?: string;
+  /** @default now */
+  timestamp?: Date | string;
+}
+
+/**
+ * A realistic fake event of `type` (case-insensitive), ready to deliver.
+ *
+ * ```ts
+ * const event = fakeEvent("OrderConfirmedEvent", { seed: 42, overrides: { Source: "WEB" } });
+ * ```
+ */
+export function fakeEvent<T extends EventTypeName>(
+  type: T,
+  options?: FakeEventOptions,
+): NorceEvent<T>;
+export function fakeEvent(type: string, options?: FakeEventOptions): NorceEvent;
+export function fakeEvent(type: string, options: FakeEventOptions = {}): NorceEvent {
+  const info = getEventType(type);
+  const generate = compileGenerator(
+    info,
+    options.optionals ? { optionals: options.optionals } : {},
+  );
+  let payload = generate(options.seed ?? randomSeed(), options.index ?? 0);
+  const overrides: Overrides = {
+    ...(options.overrides ? { data: options.overrides } : {}),
+    ...(options.unset ? { unset: options.unset } : {}),
+  };
+  if (overrides.data || overrides.unset) {
+    payload = compileOverrides(info, overrides, {
+      allowInvalid: options.allowInvalid ?? false,
+    }).apply(payload);
+  }
+  return {
+    type: info.name,
+    messageId: options.messageId ?? randomUUID(),
+    timestamp:
+      typeof options.timestamp === "string"
+        ? options.timestamp
+        : formatTimestamp(options.timestamp ?? new Date()),
+    payload: payload as unknown as EventPayload,
+  };
+}
+
+/** Wrap a payload you already have as an event (new message id, timestamp now). */
+export function createEvent<T extends EventTypeName>(
+  type: T,
+  payload: EventPayload<T>,
+  options: { messageId?: string; timestamp?: Date | string } = {},
+): NorceEvent<T> {
+  return {
+    type,
+    messageId: options.messageId ?? randomUUID(),
+    timestamp:
+      typeof options.timestamp === "string"
+        ? options.timestamp
+        : formatTimestamp(options.timestamp ?? new Date()),
+    payload,
+  };
+}
+
+/**
+ * ISO-8601 with six fractional digits and a numeric UTC offset, never `Z`, as in Norce's example
+ * `2025-11-16T07:32:28.326837+01:00`. Uses the machine's time zone (`TZ`); `+00:00` in UTC.
+ */
+export function formatTimestamp(date: Date, micros = Math.floor(Math.random() * 1000)): string {
+  const offsetMinutes = -date.getTimezoneOffset();
+  const local = new Date(date.getTime() + offsetMinutes * 60_000);
+  const sign = offsetMinutes >= 0 ? "+" : "-";
+  const abs = Math.abs(offsetMinutes);
+  const offset = `${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+  const iso = local.toISOString(); // 2025-11-16T06:32:28.326Z, shifted to local wall time
+  return `${iso.slice(0, 23)}${String(micros).padStart(3, "0")}${offset}`;
+}
+
+/**
+ * Parse a `Norce-Event-Timestamp`: ISO-8601 date and time with a zone (`Z` or ±hh:mm) and any
+ * number of fractional digits. `undefined` when it is not one.
+ */
+export function parseTimestamp(text: string): Date | undefined {
+  const match =
+    /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})$/.exec(text);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s, frac = "", zone] = match;
+  const ms = Number(`0.${frac || "0"}`) * 1000;
+  const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  let offset = 0;
+  if (zone && zone !== "Z") {
+    const digits = zone.replace(":", "");
+    offset =
+      (zone.startsWith("-") ? -1 : 1) *
+      (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
+  }
+  const time = base + ms - offset * 60_000;
+  return Number.isNaN(time) ? undefined : new Date(time);
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, "0");
+}

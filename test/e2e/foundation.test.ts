@@ -1,0 +1,169 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { eventTypeInfos } from "../../src/events/catalog.js";
+import { compileGenerator } from "../../src/events/generator.js";
+import { runCli } from "../helpers/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "norce-event-e2e-"));
+
+describe("norce-event (built CLI)", () => {
+  it("--help lists the commands, one line each", async () => {
+    const { code, stdout } = await runCli(["--help"]);
+    expect(code).toBe(0);
+    for (const command of ["types", "generate", "validate"]) {
+      expect(stdout).toMatch(new RegExp(`^  ${command}\\b.*\\S`, "m"));
+    }
+  });
+
+  it("types lists all 19 types with category and kind", async () => {
+    const { code, stdout } = await runCli(["types"]);
+    expect(code).toBe(0);
+    for (const info of eventTypeInfos()) {
+      expect(stdout).toMatch(
+        new RegExp(`^${info.name}\\s+${info.category}\\s+${info.kind}\\s`, "m"),
+      );
+    }
+    expect(stdout).toMatch(/OrderDeliveredEvent\s+Order\s+Event\s+partial/);
+  });
+
+  it("types --json gives the same as data, with modeled fields", async () => {
+    const { code, stdout } = await runCli(["types", "--json"]);
+    expect(code).toBe(0);
+    const data = JSON.parse(stdout) as {
+      name: string;
+      category: string;
+      kind: string;
+      completeness: string;
+      modeled: { property: string }[];
+    }[];
+    expect(data).toHaveLength(19);
+    expect(data.map((d) => [d.name, d.category, d.kind, d.completeness])).toEqual(
+      eventTypeInfos().map((i) => [i.name, i.category, i.kind, i.completeness]),
+    );
+    const delivered = data.find((d) => d.name === "OrderDeliveredEvent");
+    expect(delivered?.modeled.map((m) => m.property)).toContain("OrderNo");
+  });
+
+  it("generate with a seed is byte-identical across runs and matches the library", async () => {
+    for (const info of eventTypeInfos()) {
+      const [a, b] = await Promise.all([
+        runCli(["generate", info.name, "--seed", "7", "--compact"]),
+        runCli(["generate", info.name.toLowerCase(), "--seed", "7", "--compact"]),
+      ]);
+      expect(a.code).toBe(0);
+      expect(a.stdout).toBe(b.stdout);
+      expect(a.stdout).toBe(`${JSON.stringify(compileGenerator(info)(7))}\n`);
+    }
+  });
+
+  it("generate --count prints one distinct object per line; no seed gives new payloads", async () => {
+    const { stdout } = await runCli([
+      "generate",
+      "SkuChangedNotification",
+      "--count",
+      "50",
+      "--seed",
+      "3",
+    ]);
+    const lines = stdout.trim().split("\n");
+    expect(lines).toHaveLength(50);
+    expect(new Set(lines).size).toBe(50);
+    const [x, y] = await Promise.all([
+      runCli(["generate", "OrderConfirmedEvent"]),
+      runCli(["generate", "OrderConfirmedEvent"]),
+    ]);
+    expect(x.stdout).not.toBe(y.stdout);
+  });
+
+  it("generate with a typo exits 2 with the suggestion", async () => {
+    const { code, stderr, stdout } = await runCli(["generate", "OrderConfirmedEvnt"]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("did you mean OrderConfirmedEvent?");
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("generate --set coerces, --data merges, a schema break exits 2 naming the property", async () => {
+    const data = join(dir, "data.json");
+    writeFileSync(data, JSON.stringify({ Source: "Zalando" }));
+    const ok = await runCli([
+      "generate",
+      "OrderConfirmedEvent",
+      "--set",
+      "OrderId=42",
+      "--data",
+      data,
+    ]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ OrderId: 42, Source: "Zalando" });
+    const fromStdin = await runCli(["generate", "OrderConfirmedEvent", "--data", "-"], {
+      input: '{"OrderNo":"SO1"}',
+    });
+    expect(JSON.parse(fromStdin.stdout).OrderNo).toBe("SO1");
+    const bad = await runCli(["generate", "OrderConfirmedEvent", "--unset", "OrderNo"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/\$\.OrderNo is required/);
+    const allowed = await runCli([
+      "generate",
+      "OrderConfirmedEvent",
+      "--unset",
+      "OrderNo",
+      "--allow-invalid",
+    ]);
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout)).not.toHaveProperty("OrderNo");
+  });
+
+  it("validate: exit 0 valid, exit 1 naming every JSON path, exit 2 on usage errors", async () => {
+    const good = join(dir, "good.json");
+    const gen = await runCli(["generate", "OrderConfirmedEvent", "--seed", "1"]);
+    writeFileSync(good, gen.stdout);
+    expect((await runCli(["validate", good, "--type", "OrderConfirmedEvent"])).code).toBe(0);
+
+    const badFile = join(dir, "bad.json");
+    writeFileSync(
+      badFile,
+      JSON.stringify({
+        ClientId: "x",
+        ApplicationId: 1,
+        OrderId: 2,
+        ClientOrderRef: "r",
+        Source: "WEB",
+      }),
+    );
+    const bad = await runCli(["validate", badFile, "--type", "OrderConfirmedEvent"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("$.ClientId must be integer");
+    expect(bad.stdout).toContain("$.OrderNo is required but missing");
+
+    const json = await runCli(["validate", "-", "--type", "orderconfirmedevent", "--json"], {
+      input: JSON.stringify({ ClientId: 1 }),
+    });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).problems.map((p: { path: string }) => p.path)).toContain(
+      "$.OrderId",
+    );
+
+    const missing = await runCli([
+      "validate",
+      join(dir, "nope.json"),
+      "--type",
+      "OrderConfirmedEvent",
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no such file/);
+    const noType = await runCli(["validate", good]);
+    expect(noType.code).toBe(2);
+    const typo = await runCli(["validate", good, "--type", "OrderConfirmd"]);
+    expect(typo.code).toBe(2);
+  });
+
+  it("a bad flag value exits 2 without a stack trace", async () => {
+    const { code, stderr } = await runCli(["generate", "OrderConfirmedEvent", "--count", "lots"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/not a whole number/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
