@@ -15,6 +15,8 @@ export function reportError(error: unknown): number {
     return EXIT_USAGE;
   }
   if (error instanceof AbortedError) return EXIT_INTERRUPTED;
+  // Ctrl-C at a prompt: quit quietly.
+  if (error instanceof Error && error.name === "ExitPromptError") return EXIT_INTERRUPTED;
   if (error instanceof NorceEventError) {
     process.stderr.write(`error: ${oneLine(error)}\n`);
     return EXIT_FAILED;

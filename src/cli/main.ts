@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { reportError } from "./errors.js";
-import { collect, decimal, integer } from "./options.js";
+import { collect, decimal, duration, integer } from "./options.js";
 import { guardBrokenPipe } from "./output.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -95,7 +95,72 @@ Docs: the README, or norce-event <command> --help.`,
       finish(await runValidate(file, options, globals(command)));
     });
 
-  void decimal;
+  program
+    .command("send")
+    .description(
+      "deliver a fake event exactly as Norce does: headers, 5 s timeout, redirects, backoff",
+    )
+    .argument("[type]", "event type (asked for in a terminal when left out)")
+    .option("-t, --to <url>", "the receiver's URL, e.g. http://localhost:3000/receiver")
+    .option(
+      "-H, --header <header>",
+      'a static header, "Name: value" (repeatable), as in Norce\'s Admin UI',
+      collect,
+    )
+    .option("-s, --seed <n>", "same seed, same payload", integer(0))
+    .option("--set <path=value>", "set a payload property (repeatable)", collect)
+    .option("--unset <path>", "remove a payload property (repeatable)", collect)
+    .option("--data <file|->", "merge a JSON object over the payload (- reads stdin)")
+    .addOption(
+      new Option("--optionals <which>", "optional properties: some, all, none")
+        .choices(["some", "all", "none"])
+        .default("some"),
+    )
+    .option("--allow-invalid", "send a payload that breaks the schema")
+    .option("--timeout <duration>", "per attempt, as Norce's", duration, 5000)
+    .option("--max-retries <n>", "retries after the first attempt (Norce: 16)", integer(0, 16))
+    .option("--no-retry", "send once; no retries")
+    .option(
+      "--time-scale <n>",
+      "divide every backoff delay by n (3600: 22 h in ~22 s)",
+      decimal(0.000001),
+      1,
+    )
+    .option("-n, --count <n>", "send n distinct events", integer(1))
+    .option("-c, --concurrency <n>", "requests in flight with --count", integer(1, 1024), 8)
+    .option("--message-id <id>", "use this Norce-Event-Message-Id (default: a new UUID)")
+    .option(
+      "--sign-secret <whsec_...>",
+      "add Standard Webhooks signature headers (Norce itself signs nothing)",
+    )
+    .option("--dry-run", "print the exact request and send nothing")
+    .option("--json", "one JSON object per attempt and a summary; nothing else on stdout")
+    .option("--show-secrets", "show secret header values (masked by default)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ norce-event send OrderConfirmedEvent --to http://localhost:3000/receiver
+  $ norce-event send SkuChangedNotification --to http://localhost:3000/receiver -H "Authorization: Bearer $TOKEN"
+  $ norce-event send OrderConfirmedEvent --to http://localhost:3000/receiver --time-scale 3600   # 22 h of retries in ~22 s
+  $ norce-event send OrderConfirmedEvent --to http://localhost:3000/receiver --count 1000 --concurrency 32`,
+    )
+    .action(async (type: string | undefined, options, command: Command) => {
+      const { runSend } = await import("./commands/send.js");
+      finish(await runSend(type, options, globals(command)));
+    });
+
+  program
+    .command("schedule")
+    .description("print Norce's retry schedule: 16 retries over about 22 hours")
+    .option("--time-scale <n>", "also show the real times with this compression", decimal(0.000001))
+    .option("--max-retries <n>", "only the first n retries", integer(0, 16))
+    .option("--json", "print the schedule as JSON")
+    .action(async (options) => {
+      const { runSchedule } = await import("./commands/schedule.js");
+      finish(await runSchedule(options));
+    });
+
   return program;
 }
 

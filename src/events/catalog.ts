@@ -102,7 +102,9 @@ export function getEventType(name: string): EventTypeInfo {
   const info = findEventType(name);
   if (info) return info;
   const names = eventTypeInfos().map((i) => i.name);
-  throw new UnknownEventTypeError(name, closest(name, names));
+  // Compare with the names without their suffix too, so "OrderConfirmd" finds OrderConfirmedEvent.
+  const stem = (n: string) => [n.replace(/(Event|Notification)$/, "")];
+  throw new UnknownEventTypeError(name, closest(name, names, stem));
 }
 
 /** Like `getEventType`, but `undefined` for an unknown name. */

@@ -76,7 +76,7 @@ export function deriveSeed(seed: number, index: number): number {
 
 /** A fresh random seed for runs without `--seed`. */
 export function randomSeed(): number {
-  return randomInt(0, 2 ** 48 - 1);
+  return randomInt(1, 1_000_000_000);
 }
 
 function mix32(x: number): number {

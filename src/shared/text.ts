@@ -1,16 +1,25 @@
 /** Small text helpers shared by every capability. */
 
-/** The candidate closest to `input` by edit distance (ignoring case), if it is close enough. */
-export function closest(input: string, candidates: readonly string[]): string | undefined {
+/**
+ * The candidate closest to `input` by edit distance (ignoring case), if it is close enough.
+ * `aliases` gives other spellings to compare against (e.g. a name without its suffix).
+ */
+export function closest(
+  input: string,
+  candidates: readonly string[],
+  aliases: (candidate: string) => readonly string[] = () => [],
+): string | undefined {
   const needle = input.toLowerCase();
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
-    const hay = candidate.toLowerCase();
-    const distance = hay.includes(needle) && needle.length >= 4 ? 0.5 : editDistance(needle, hay);
-    if (distance < bestDistance) {
-      bestDistance = distance;
-      best = candidate;
+    for (const spelling of [candidate, ...aliases(candidate)]) {
+      const hay = spelling.toLowerCase();
+      const distance = hay.includes(needle) && needle.length >= 4 ? 0.5 : editDistance(needle, hay);
+      if (distance < bestDistance) {
+        bestDistance = distance;
+        best = candidate;
+      }
     }
   }
   // A suggestion is only useful when most of the word survived the typo.

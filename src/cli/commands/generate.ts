@@ -1,20 +1,36 @@
 import { getEventType } from "../../events/catalog.js";
-import { compileGenerator, type Optionals } from "../../events/generator.js";
-import { compileOverrides } from "../../events/overrides.js";
-import { randomSeed } from "../../events/rng.js";
+import { createEventFactory } from "../../events/factory.js";
+import type { Optionals } from "../../events/generator.js";
 import { readJsonObject } from "../input.js";
 import type { GlobalOptions } from "../main.js";
 import { createWriter, say } from "../output.js";
 
-export interface GenerateCommandOptions {
+export interface PayloadOptions {
   seed?: number;
-  count?: number;
   set?: string[];
   unset?: string[];
   data?: string;
   optionals: Optionals;
   allowInvalid?: boolean;
+}
+
+export interface GenerateCommandOptions extends PayloadOptions {
+  count?: number;
   compact?: boolean;
+}
+
+/** The payload flags shared by generate, send and test, as factory options. */
+export async function payloadOptions(options: PayloadOptions) {
+  return {
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    overrides: {
+      ...(options.set ? { set: options.set } : {}),
+      ...(options.unset ? { unset: options.unset } : {}),
+      ...(options.data ? { data: await readJsonObject(options.data, "--data") } : {}),
+    },
+    allowInvalid: options.allowInvalid ?? false,
+    optionals: options.optionals,
+  };
 }
 
 export async function runGenerate(
@@ -22,27 +38,15 @@ export async function runGenerate(
   options: GenerateCommandOptions,
   _globals: GlobalOptions,
 ): Promise<number> {
-  const info = getEventType(type);
-  const overrides = compileOverrides(
-    info,
-    {
-      ...(options.set ? { set: options.set } : {}),
-      ...(options.unset ? { unset: options.unset } : {}),
-      ...(options.data ? { data: await readJsonObject(options.data, "--data") } : {}),
-    },
-    { allowInvalid: options.allowInvalid ?? false },
-  );
-  for (const warning of overrides.warnings) say(`warning: ${warning}`);
-
-  const generate = compileGenerator(info, { optionals: options.optionals });
-  const seed = options.seed ?? randomSeed();
+  const factory = createEventFactory(getEventType(type), await payloadOptions(options));
+  for (const warning of factory.warnings) say(`warning: ${warning}`);
   const count = options.count ?? 1;
   const out = createWriter();
   if (count === 1 && !options.compact) {
-    out.write(`${JSON.stringify(overrides.apply(generate(seed, 0)), null, 2)}\n`);
+    out.write(`${JSON.stringify(factory.payload(0), null, 2)}\n`);
   } else {
     for (let i = 0; i < count; i++) {
-      const waiting = out.write(`${JSON.stringify(overrides.apply(generate(seed, i)))}\n`);
+      const waiting = out.write(`${JSON.stringify(factory.payload(i))}\n`);
       if (waiting) await waiting;
     }
   }

@@ -1,0 +1,38 @@
+import type { BatchSummary } from "../../delivery/batch.js";
+import type { Delivery } from "../../delivery/engine.js";
+import { formatDuration } from "../../shared/duration.js";
+import { plural } from "../../shared/text.js";
+import type { Style } from "./delivery.js";
+
+/** The summary of `send --count`: outcomes, attempts, latency percentiles, throughput. */
+export function formatBatchSummary(
+  type: string,
+  url: string,
+  seed: number,
+  summary: BatchSummary,
+  dead: readonly Delivery[],
+  style: Style,
+): string {
+  const lines = [
+    `${style.bold(type)} × ${summary.count} to ${url} ${style.dim(`(seed ${seed})`)}`,
+    `  ${style.green(`${summary.delivered} delivered`)} · ${summary.dead > 0 ? style.red(`${summary.dead} dead`) : "0 dead"}` +
+      (summary.interrupted > 0
+        ? ` · ${style.yellow(`${summary.interrupted} waiting for a retry`)}`
+        : "") +
+      (summary.notStarted > 0 ? ` · ${style.yellow(`${summary.notStarted} not started`)}` : "") +
+      ` · ${plural(summary.attempts, "attempt")}`,
+    `  latency p50 ${formatDuration(summary.latencyMs.p50)} · p95 ${formatDuration(summary.latencyMs.p95)} · p99 ${formatDuration(summary.latencyMs.p99)} · max ${formatDuration(summary.latencyMs.max)}`,
+    `  ${Math.round(summary.eventsPerSecond)} events/s over ${formatDuration(summary.durationMs)}`,
+  ];
+  for (const delivery of dead) {
+    const last = delivery.attempts.at(-1);
+    const why = last?.error
+      ? `${last.error.code}: ${last.error.message}`
+      : `${last?.status} ${last?.statusText ?? ""}`;
+    lines.push(
+      `  ${style.red("✗")} ${delivery.event.messageId} dead after ${plural(delivery.attempts.length, "attempt")}: ${why}`,
+    );
+  }
+  if (summary.dead > dead.length) lines.push(`  … and ${summary.dead - dead.length} more dead`);
+  return lines.join("\n");
+}

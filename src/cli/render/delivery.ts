@@ -1,0 +1,178 @@
+/**
+ * How deliveries look: one line per attempt as it happens (both clocks: Norce's schedule time
+ * and the real wait), a final line, and the same as JSON objects for machines.
+ */
+import type { Attempt, Delivery, NextAttempt } from "../../delivery/engine.js";
+import type { NorceEvent } from "../../events/event.js";
+import { formatDuration } from "../../shared/duration.js";
+import { maskKnownSecrets } from "../../shared/secrets.js";
+import { firstLine, plural } from "../../shared/text.js";
+
+export interface Style {
+  bold(text: string): string;
+  dim(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  cyan(text: string): string;
+  statusColour(status: number | undefined): (text: string) => string;
+}
+
+export const plainStyle: Style = {
+  bold: (t) => t,
+  dim: (t) => t,
+  red: (t) => t,
+  green: (t) => t,
+  yellow: (t) => t,
+  cyan: (t) => t,
+  statusColour: () => (t) => t,
+};
+
+/** `+0s`, `+5s`, `+1m 0s`, `+22h 4m`: a time on Norce's schedule. */
+export function scheduleLabel(ms: number): string {
+  return `+${ms === 0 ? "0s" : formatDuration(ms)}`;
+}
+
+export function formatHeadLine(
+  event: NorceEvent,
+  url: string,
+  details: { seed?: number; timeScale: number },
+  style: Style,
+): string {
+  const extras = [
+    details.seed === undefined ? undefined : `seed ${details.seed}`,
+    details.timeScale === 1 ? undefined : `backoff ÷${details.timeScale}`,
+  ].filter(Boolean);
+  return `${style.bold("→")} ${style.bold(event.type)} ${style.dim(event.messageId)} to ${url}${extras.length > 0 ? style.dim(` (${extras.join(", ")})`) : ""}`;
+}
+
+/** One line per attempt. `secrets` are masked wherever they appear (e.g. echoed in a body). */
+export function formatAttemptLine(
+  attempt: Attempt,
+  style: Style,
+  secrets: readonly string[] = [],
+): string {
+  const number = `#${attempt.attempt}`.padEnd(4);
+  const at = scheduleLabel(attempt.scheduleMs).padEnd(9);
+  const colour = style.statusColour(attempt.ok ? attempt.status : (attempt.status ?? undefined));
+  let what: string;
+  if (attempt.error) {
+    what =
+      attempt.error.code === "TIMEOUT"
+        ? colour(attempt.error.message)
+        : colour(`${attempt.error.code}: ${attempt.error.message}`);
+  } else {
+    what = colour(`${attempt.status} ${attempt.statusText ?? ""}`.trim());
+  }
+  const via =
+    attempt.redirects.length > 0
+      ? style.dim(
+          ` via ${attempt.redirects.map((r) => `${r.status} → ${pathAndQuery(r.to)}`).join(", ")}`,
+        )
+      : "";
+  const latency = style.dim(formatDuration(attempt.latencyMs));
+  const body = attempt.response
+    ? `  ${style.dim(quote(maskKnownSecrets(firstLine(attempt.response, 60), secrets)))}`
+    : "";
+  const next = attempt.next ? `  ${formatNext(attempt.next, style)}` : "";
+  return `  ${number}${style.dim(at)}${what}${via}  ${latency}${body}${next}`;
+}
+
+export function formatNext(next: NextAttempt, style: Style): string {
+  return style.yellow(
+    `→ retry #${next.attempt} at ${scheduleLabel(next.scheduleMs)} (waits ${formatDuration(next.delayMs)}${
+      next.realDelayMs !== next.delayMs ? `, real ${formatDuration(next.realDelayMs)}` : ""
+    })`,
+  );
+}
+
+export function formatOutcome(delivery: Delivery, style: Style, realMs: number): string {
+  const n = delivery.attempts.length;
+  const last = delivery.attempts[n - 1];
+  const clocks = style.dim(
+    ` · schedule ${scheduleLabel(last?.scheduleMs ?? 0)} · real ${formatDuration(realMs)}`,
+  );
+  switch (delivery.outcome) {
+    case "delivered":
+      return `${style.green("✓ delivered")} after ${plural(n, "attempt")}${clocks}`;
+    case "dead":
+      return `${style.red("✗ dead")} after ${plural(n, "attempt")}: Norce marks it dead and never retries it${clocks}`;
+    case "interrupted": {
+      const pending = delivery.pending;
+      return `${style.yellow("■ interrupted")} after ${plural(n, "attempt")}${
+        pending
+          ? `: attempt #${pending.attempt} (due at ${scheduleLabel(pending.scheduleMs)}) was not sent`
+          : ""
+      }`;
+    }
+  }
+}
+
+/** The JSON twin of an attempt line (`--json`, one object per line). */
+export function attemptJson(event: NorceEvent, attempt: Attempt, secrets: readonly string[] = []) {
+  return {
+    kind: "attempt" as const,
+    type: event.type,
+    messageId: event.messageId,
+    attempt: attempt.attempt,
+    schedule: scheduleLabel(attempt.scheduleMs),
+    scheduleMs: attempt.scheduleMs,
+    startedAt: new Date(attempt.startedAt).toISOString(),
+    latencyMs: round(attempt.latencyMs),
+    ok: attempt.ok,
+    status: attempt.status ?? null,
+    statusText: attempt.statusText ?? null,
+    error: attempt.error ?? null,
+    response: maskKnownSecrets(attempt.response, secrets),
+    url: attempt.url,
+    redirects: attempt.redirects,
+    next: attempt.next
+      ? {
+          attempt: attempt.next.attempt,
+          schedule: scheduleLabel(attempt.next.scheduleMs),
+          delayMs: attempt.next.delayMs,
+          realDelayMs: round(attempt.next.realDelayMs),
+          dueAt: new Date(attempt.next.dueAt).toISOString(),
+        }
+      : null,
+  };
+}
+
+export function deliveryJson(
+  delivery: Delivery,
+  realMs: number,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    kind: "summary" as const,
+    type: delivery.event.type,
+    messageId: delivery.event.messageId,
+    timestamp: delivery.event.timestamp,
+    url: delivery.url,
+    outcome: delivery.outcome,
+    attempts: delivery.attempts.length,
+    lastStatus: delivery.attempts.at(-1)?.status ?? null,
+    realMs: round(realMs),
+    pending: delivery.pending
+      ? { attempt: delivery.pending.attempt, schedule: scheduleLabel(delivery.pending.scheduleMs) }
+      : null,
+    ...extra,
+  };
+}
+
+export function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text);
+}
+
+function pathAndQuery(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.pathname}${u.search}`;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Many events at once (`send --count N --concurrency C`): each event follows the full policy on
+ * its own, over one shared undici connection pool. `concurrency` bounds requests in flight, not
+ * events: an event waiting for its retry holds only a timer, so thousands can wait at once. Events
+ * are made only when a request slot is free, and only numbers are kept per attempt, so memory
+ * stays flat however many are sent.
+ */
+import { Agent } from "undici";
+import type { NorceEvent } from "../events/event.js";
+import {
+  type Attempt,
+  type DeliverOptions,
+  type Delivery,
+  deliverEvent,
+  type NextAttempt,
+} from "./engine.js";
+
+export interface DeliverManyOptions
+  extends Omit<DeliverOptions, "dispatcher" | "acquire" | "resume" | "hooks"> {
+  /** How many events. */
+  count: number;
+  /** Make event number `index` (0-based); called when the event is about to start. */
+  makeEvent: (index: number) => NorceEvent;
+  /** Requests in flight at most. @default 8 */
+  concurrency?: number;
+  hooks?: {
+    onAttempt?: (event: NorceEvent, attempt: Attempt) => void | Promise<void>;
+    onWait?: (event: NorceEvent, next: NextAttempt) => void | Promise<void>;
+    onDone?: (delivery: Delivery) => void | Promise<void>;
+  };
+}
+
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface BatchSummary {
+  count: number;
+  delivered: number;
+  dead: number;
+  /** Stopped while waiting for a retry (or mid-attempt). */
+  interrupted: number;
+  /** Never started because the run was stopped. */
+  notStarted: number;
+  attempts: number;
+  latencyMs: LatencySummary;
+  durationMs: number;
+  /** Events finished (delivered or dead) per second of wall time. */
+  eventsPerSecond: number;
+}
+
+export async function deliverMany(options: DeliverManyOptions): Promise<BatchSummary> {
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  const slots = createSemaphore(concurrency);
+  const dispatcher = new Agent({ connections: concurrency, pipelining: 1 });
+  const latencies: number[] = [];
+  const summary = { delivered: 0, dead: 0, interrupted: 0, attempts: 0, started: 0 };
+  const running = new Set<Promise<void>>();
+  const started = performance.now();
+
+  try {
+    for (let index = 0; index < options.count; index++) {
+      // Take the slot for the first attempt before making the event: the loop runs only as
+      // fast as requests can go out.
+      const firstSlot = await slots.acquire(options.signal);
+      if (!firstSlot) break;
+      const event = options.makeEvent(index);
+      summary.started++;
+      let first: (() => void) | undefined = firstSlot;
+      const task = deliverEvent(event, {
+        ...options,
+        dispatcher,
+        acquire: async () => {
+          if (first) {
+            const release = first;
+            first = undefined;
+            return release;
+          }
+          return (await slots.acquire(options.signal)) ?? (() => undefined);
+        },
+        hooks: {
+          onAttempt: async (attempt) => {
+            summary.attempts++;
+            latencies.push(attempt.latencyMs);
+            await options.hooks?.onAttempt?.(event, attempt);
+          },
+          ...(options.hooks?.onWait
+            ? { onWait: (next) => options.hooks?.onWait?.(event, next) }
+            : {}),
+        },
+      }).then(async (delivery) => {
+        first?.();
+        summary[delivery.outcome]++;
+        await options.hooks?.onDone?.(delivery as Delivery);
+      });
+      const tracked = task.finally(() => running.delete(tracked));
+      running.add(tracked);
+    }
+    await Promise.all(running);
+  } finally {
+    await dispatcher.close();
+  }
+
+  const durationMs = performance.now() - started;
+  const finished = summary.delivered + summary.dead;
+  return {
+    count: options.count,
+    delivered: summary.delivered,
+    dead: summary.dead,
+    interrupted: summary.interrupted,
+    notStarted: options.count - summary.started,
+    attempts: summary.attempts,
+    latencyMs: percentiles(latencies),
+    durationMs,
+    eventsPerSecond: durationMs > 0 ? (finished * 1000) / durationMs : 0,
+  };
+}
+
+export function percentiles(values: number[]): LatencySummary {
+  if (values.length === 0) return { p50: 0, p95: 0, p99: 0, max: 0 };
+  const sorted = Float64Array.from(values).sort();
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1]! };
+}
+
+interface Semaphore {
+  /** Resolves to the slot's release, or undefined when `signal` aborts first. */
+  acquire(signal?: AbortSignal): Promise<(() => void) | undefined>;
+}
+
+function createSemaphore(size: number): Semaphore {
+  let free = size;
+  const waiting: ((release: (() => void) | undefined) => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next(once());
+    else free++;
+  };
+  const once = () => {
+    let done = false;
+    return () => {
+      if (!done) {
+        done = true;
+        release();
+      }
+    };
+  };
+  return {
+    acquire(signal) {
+      if (signal?.aborted) return Promise.resolve(undefined);
+      if (free > 0) {
+        free--;
+        return Promise.resolve(once());
+      }
+      return new Promise((resolve) => {
+        const grant = (r: (() => void) | undefined) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(r);
+        };
+        const onAbort = () => {
+          const i = waiting.indexOf(grant);
+          if (i >= 0) waiting.splice(i, 1);
+          resolve(undefined);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        waiting.push(grant);
+      });
+    },
+  };
+}

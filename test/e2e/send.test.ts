@@ -1,0 +1,260 @@
+import { spawn } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
+import { BIN, runCli } from "../helpers/cli.js";
+import { accept, failFirst, never, startReceiver, type TestReceiver } from "../helpers/receiver.js";
+
+let receiver: TestReceiver | undefined;
+afterEach(async () => {
+  await receiver?.close();
+  receiver = undefined;
+});
+
+describe("norce-event send (built CLI)", () => {
+  it("delivers to a real server; -H arrives; a system header name is not overridden", async () => {
+    receiver = await startReceiver(accept());
+    const { code, stdout, stderr } = await runCli([
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      `${receiver.url}/receiver`,
+      "-H",
+      "Authorization: Bearer abc",
+      "-H",
+      "Norce-Event-Type: X",
+    ]);
+    expect(code).toBe(0);
+    expect(receiver.requests).toHaveLength(1);
+    const req = receiver.requests[0]!;
+    expect(req.headers.authorization).toBe("Bearer abc");
+    expect(req.headers["norce-event-type"]).toBe("OrderConfirmedEvent");
+    expect(stderr).toContain("-H Norce-Event-Type dropped");
+    expect(stdout).toMatch(/#1\s+\+0s\s+202 Accepted/);
+    expect(stdout).toContain("✓ delivered after 1 attempt");
+    expect(stdout).toContain(String(req.headers["norce-event-message-id"]));
+  });
+
+  it("retries a receiver that fails 3 times: 4 attempts, one id, gaps ≥ 5/10/15 ms at --time-scale 1000", async () => {
+    receiver = await startReceiver(failFirst(3));
+    const { code, stdout } = await runCli([
+      "send",
+      "SkuChangedNotification",
+      "--to",
+      receiver.url,
+      "--time-scale",
+      "1000",
+    ]);
+    expect(code).toBe(0);
+    expect(receiver.requests).toHaveLength(4);
+    expect(new Set(receiver.requests.map((r) => r.headers["norce-event-message-id"])).size).toBe(1);
+    expect(new Set(receiver.requests.map((r) => r.headers["norce-event-timestamp"])).size).toBe(1);
+    const gaps = receiver.requests.slice(1).map((r, i) => r.at - receiver!.requests[i]!.at);
+    expect(gaps[0]).toBeGreaterThanOrEqual(5);
+    expect(gaps[1]).toBeGreaterThanOrEqual(10);
+    expect(gaps[2]).toBeGreaterThanOrEqual(15);
+    expect(stdout).toMatch(/#2\s+\+5s\s+500/);
+    expect(stdout).toMatch(/#4\s+\+30s\s+202/);
+    expect(stdout).toContain("✓ delivered after 4 attempts");
+  });
+
+  it("an always-failing receiver at --time-scale 100000 gets exactly 17 attempts; dead; exit 1", async () => {
+    receiver = await startReceiver(accept(500, "nope"));
+    const { code, stdout } = await runCli([
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      receiver.url,
+      "--time-scale",
+      "100000",
+    ]);
+    expect(code).toBe(1);
+    expect(receiver.requests).toHaveLength(17);
+    expect(stdout).toContain("✗ dead after 17 attempts");
+    expect(stdout).toMatch(/#17\s+\+22h 4m/);
+  });
+
+  it("a receiver that never answers: --timeout 200ms --no-retry fails with a timeout; exit 1", async () => {
+    receiver = await startReceiver(never());
+    const { code, stdout } = await runCli([
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      receiver.url,
+      "--timeout",
+      "200ms",
+      "--no-retry",
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toContain("timed out after 200ms");
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it("a 307 to another path delivers with the same body", async () => {
+    receiver = await startReceiver((req, res) => {
+      res.writeHead(
+        req.path === "/old" ? 307 : 202,
+        req.path === "/old" ? { location: "/new" } : {},
+      );
+      res.end();
+    });
+    const { code } = await runCli(["send", "OrderConfirmedEvent", "--to", `${receiver.url}/old`]);
+    expect(code).toBe(0);
+    expect(receiver.requests.map((r) => r.path)).toEqual(["/old", "/new"]);
+    expect(receiver.requests[1]?.body).toBe(receiver.requests[0]?.body);
+  });
+
+  it("nothing listening: a clear message, exit 1", async () => {
+    receiver = await startReceiver();
+    const port = receiver.port;
+    await receiver.close();
+    receiver = undefined;
+    const { code, stdout } = await runCli([
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      `http://localhost:${port}/receiver`,
+      "--no-retry",
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      `ECONNREFUSED: nothing listens on localhost:${port} — is your receiver running?`,
+    );
+  });
+
+  it("--json prints one object per attempt and a summary, nothing else; secrets masked", async () => {
+    receiver = await startReceiver(failFirst(1));
+    const { code, stdout } = await runCli([
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      receiver.url,
+      "--json",
+      "--time-scale",
+      "1000",
+      "-H",
+      "Authorization: Bearer verysecrettoken-1234",
+    ]);
+    expect(code).toBe(0);
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.kind)).toEqual(["attempt", "attempt", "summary"]);
+    expect(lines[0]).toMatchObject({
+      attempt: 1,
+      status: 500,
+      schedule: "+0s",
+      next: { attempt: 2, schedule: "+5s" },
+    });
+    expect(lines[2]).toMatchObject({ outcome: "delivered", attempts: 2 });
+    expect(stdout).not.toContain("verysecrettoken");
+  });
+
+  it("--dry-run prints the exact request, secrets masked unless --show-secrets, and sends nothing", async () => {
+    receiver = await startReceiver(accept());
+    const args = [
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      `${receiver.url}/r`,
+      "--dry-run",
+      "--seed",
+      "4",
+      "-H",
+      "Authorization: Bearer verysecrettoken-1234",
+    ];
+    const masked = await runCli(args);
+    expect(masked.code).toBe(0);
+    expect(masked.stdout).toMatch(/^POST \/r HTTP\/1\.1\n/);
+    expect(masked.stdout).toMatch(/^Norce-Event-Message-Id: [0-9a-f-]{36}$/m);
+    expect(masked.stdout).toMatch(/^Norce-Event-Type: OrderConfirmedEvent$/m);
+    expect(masked.stdout).toMatch(/^Norce-Event-Timestamp: .+[+-]\d\d:\d\d$/m);
+    expect(masked.stdout).toMatch(/^content-type: application\/json; charset=utf-8$/m);
+    expect(masked.stdout).toMatch(/^Authorization: Bearer ••••1234$/m);
+    const body = masked.stdout.trim().split("\n").at(-1)!;
+    expect(masked.stdout).toMatch(new RegExp(`^content-length: ${Buffer.byteLength(body)}$`, "m"));
+    const shown = await runCli([...args, "--show-secrets"]);
+    expect(shown.stdout).toContain("Authorization: Bearer verysecrettoken-1234");
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it("usage errors exit 2: bare duration, bad URL, unknown type, no type without a TTY", async () => {
+    const bare = await runCli([
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      "http://localhost:1/",
+      "--timeout",
+      "5",
+    ]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/has no unit.*5s/);
+    const url = await runCli(["send", "OrderConfirmedEvent", "--to", "localhost:3000"]);
+    expect(url.code).toBe(2);
+    expect(url.stderr).toMatch(/not an http\(s\) URL|is not a URL/);
+    const type = await runCli(["send", "OrderConfirmd", "--to", "http://localhost:1/"]);
+    expect(type.code).toBe(2);
+    expect(type.stderr).toContain("did you mean OrderConfirmedEvent?");
+    const none = await runCli(["send"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/send needs an event type and --to/);
+    const noTo = await runCli(["send", "OrderConfirmedEvent"]);
+    expect(noTo.code).toBe(2);
+  });
+
+  it("--count sends N distinct seeded events and prints a summary", async () => {
+    receiver = await startReceiver(accept());
+    const { code, stdout } = await runCli([
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      receiver.url,
+      "--count",
+      "100",
+      "--concurrency",
+      "8",
+      "--seed",
+      "9",
+    ]);
+    expect(code).toBe(0);
+    expect(receiver.requests).toHaveLength(100);
+    expect(new Set(receiver.requests.map((r) => r.body)).size).toBe(100);
+    expect(stdout).toMatch(/100 delivered · 0 dead · 100 attempts/);
+    expect(stdout).toMatch(/latency p50 .* p95 .* p99/);
+    expect(stdout).toMatch(/events\/s/);
+  });
+
+  it("Ctrl-C while waiting for a retry prints what happened and exits 130", async () => {
+    receiver = await startReceiver(accept(500));
+    const child = spawn(
+      process.execPath,
+      [BIN, "send", "OrderConfirmedEvent", "--to", receiver.url],
+      {
+        env: { ...process.env, NO_COLOR: "1" },
+      },
+    );
+    let stdout = "";
+    let sent = false;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      if (!sent && stdout.includes("retry #2")) {
+        sent = true;
+        child.kill("SIGINT");
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(130);
+    expect(stdout).toContain("■ interrupted after 1 attempt: attempt #2 (due at +5s) was not sent");
+  });
+});
+
+describe("norce-event schedule", () => {
+  it("prints the 16 retries over about 22 hours, with real times at a time scale", async () => {
+    const { code, stdout } = await runCli(["schedule", "--time-scale", "3600"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\s+16\s+17\s+6h\s+\+22h 4m\s+6s\s+\+22\.1s$/m);
+    expect(stdout).toContain("16 retries over 22h 4m");
+    const json = JSON.parse((await runCli(["schedule", "--json"])).stdout);
+    expect(json.retries).toHaveLength(16);
+    expect(json.retries[0]).toMatchObject({ retry: 1, attempt: 2, delayMs: 5000, atMs: 5000 });
+  });
+});
