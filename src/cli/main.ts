@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { reportError } from "./errors.js";
-import { collect, decimal, duration, integer } from "./options.js";
+import { collect, decimal, duration, httpStatus, integer, list, size } from "./options.js";
 import { guardBrokenPipe } from "./output.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -159,6 +159,73 @@ Examples:
     .action(async (options) => {
       const { runSchedule } = await import("./commands/schedule.js");
       finish(await runSchedule(options));
+    });
+
+  program
+    .command("demo")
+    .description(
+      "see both halves at once: a listener, six realistic events, retries — ends by itself",
+    )
+    .option("--time-scale <n>", "how much faster than Norce the backoff runs", decimal(1), 10)
+    .option("-s, --seed <n>", "seed for the events", integer(0), 2025)
+    .action(async (options, command: Command) => {
+      const { runDemo } = await import("./commands/demo.js");
+      finish(await runDemo(options, globals(command)));
+    });
+
+  program
+    .command("listen")
+    .description(
+      "a local receiver that shows, checks and answers Norce events (and can relay them)",
+    )
+    .option("-p, --port <n>", "port; 0 for any free port", integer(0, 65535), 7412)
+    .option("--host <host>", "interface to bind (loopback unless you say so)", "127.0.0.1")
+    .option("--path <path>", "accept POSTs on this path only (default: any path)")
+    .option("--headers", "show every header (secrets masked)")
+    .option("--no-body", "one line per event")
+    .option("--show-secrets", "show secret header values")
+    .option("--json", "one JSON object per request on stdout, nothing else")
+    .option(
+      "--types <patterns>",
+      "show only these types, e.g. OrderConfirmedEvent,Sku* (others are still answered)",
+      list,
+    )
+    .option("--status <code>", "status to answer (Norce's examples answer 202)", httpStatus, 202)
+    .option("--fail-first <n>", "answer 500 to the first n attempts of each message id", integer(1))
+    .option("--fail-rate <rate>", "answer 500 to this share of requests (0..1)", decimal(0, 1))
+    .option("--delay <duration>", "answer late, e.g. 6s to trip Norce's 5 s timeout", duration)
+    .option(
+      "--require-header <header>",
+      'answer 401 unless the request has it, e.g. "Authorization: Bearer x" (repeatable)',
+      collect,
+    )
+    .option(
+      "--sign-secret <whsec_...>",
+      "verify Standard Webhooks signatures (from send --sign-secret)",
+    )
+    .option(
+      "--forward-to <url>",
+      "relay each event to your app and answer with its status (502 if it is down)",
+    )
+    .option("--max-body <size>", "larger bodies get 413", size, 1024 * 1024)
+    .option(
+      "--time-scale <n>",
+      "judge retry gaps against Norce's delays divided by n (as send --time-scale)",
+      decimal(0.000001),
+      1,
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ norce-event listen --port 7412
+  $ norce-event listen --json | jq .type
+  $ norce-event listen --fail-first 2                 # watch Norce's retries
+  $ norce-event listen --forward-to http://localhost:3000/receiver`,
+    )
+    .action(async (options, command: Command) => {
+      const { runListen } = await import("./commands/listen.js");
+      finish(await runListen(options, globals(command)));
     });
 
   return program;

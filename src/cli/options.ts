@@ -66,3 +66,21 @@ export function duration(value: string): number {
     throw error;
   }
 }
+
+/** A size: bytes, or with a unit (`512kb`, `1mb`, `1MiB`; k and m are 1024-based). */
+export function size(value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m)?\s*$/i.exec(value);
+  if (!match) throw new InvalidArgumentError(`"${value}" is not a size (write e.g. 1mb or 512kb).`);
+  const unit = (match[2] ?? "b").toLowerCase();
+  const factor = unit.startsWith("m") ? 1024 * 1024 : unit.startsWith("k") ? 1024 : 1;
+  return Math.round(Number(match[1]) * factor);
+}
+
+/** An HTTP status code to answer with. */
+export function httpStatus(value: string): number {
+  const n = Number(value);
+  if (!/^\d{3}$/.test(value.trim()) || n < 100 || n > 599) {
+    throw new InvalidArgumentError(`"${value}" is not an HTTP status (100–599).`);
+  }
+  return n;
+}

@@ -14,9 +14,15 @@ export interface Writer {
 
 const CHUNK = 64 * 1024;
 
+/**
+ * Buffered output: text is gathered and written in chunks (fast under load), and whatever is
+ * waiting goes out on the next turn of the event loop (so a quiet stream is never held back).
+ */
 export function createWriter(stream: Writable = process.stdout): Writer {
   let buffer = "";
+  let scheduled = false;
   const push = (): Promise<void> | undefined => {
+    scheduled = false;
     const chunk = buffer;
     buffer = "";
     if (chunk === "" || stream.destroyed) return undefined;
@@ -36,7 +42,12 @@ export function createWriter(stream: Writable = process.stdout): Writer {
   return {
     write(text) {
       buffer += text;
-      return buffer.length >= CHUNK ? push() : undefined;
+      if (buffer.length >= CHUNK) return push();
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(push);
+      }
+      return undefined;
     },
     async flush() {
       await push();

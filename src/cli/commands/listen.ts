@@ -1,0 +1,157 @@
+import { parseHeader } from "../../delivery/headers.js";
+import { parseSigningSecret } from "../../delivery/signing.js";
+import { createResponder } from "../../listener/responders.js";
+import {
+  createListener,
+  type Listener,
+  type ListenerStats,
+  type Sink,
+} from "../../listener/server.js";
+import { parseTargetUrl } from "../../shared/url.js";
+import { EXIT_OK } from "../errors.js";
+import type { GlobalOptions } from "../main.js";
+import { createWriter, say } from "../output.js";
+import {
+  formatReceived,
+  plainReceivedStyle,
+  type ReceivedStyle,
+  receivedJson,
+} from "../render/received.js";
+import { interruptSignal } from "../signals.js";
+
+export interface ListenOptions {
+  port: number;
+  host: string;
+  path?: string;
+  headers?: boolean;
+  body: boolean;
+  showSecrets?: boolean;
+  json?: boolean;
+  types?: string[];
+  status: number;
+  failFirst?: number;
+  failRate?: number;
+  delay?: number;
+  requireHeader?: string[];
+  signSecret?: string;
+  forwardTo?: string;
+  maxBody: number;
+  timeScale: number;
+}
+
+export async function runListen(options: ListenOptions, globals: GlobalOptions): Promise<number> {
+  const forwardTo = options.forwardTo
+    ? parseTargetUrl(options.forwardTo, "--forward-to")
+    : undefined;
+  const requireHeaders = Object.fromEntries((options.requireHeader ?? []).map(parseHeader));
+  const signingKey = options.signSecret ? parseSigningSecret(options.signSecret) : undefined;
+  const path = options.path
+    ? options.path.startsWith("/")
+      ? options.path
+      : `/${options.path}`
+    : undefined;
+  const matches = await typeFilter(options.types);
+  const style: ReceivedStyle =
+    options.json || !globals.color || !process.stdout.isTTY
+      ? plainReceivedStyle
+      : await import("../style.js");
+  const out = createWriter();
+  const sinks: Sink[] = [
+    {
+      write(event) {
+        if (!matches(event.type)) return;
+        const text = options.json
+          ? JSON.stringify(receivedJson(event, options.showSecrets ?? false))
+          : formatReceived(
+              event,
+              {
+                headers: options.headers ?? false,
+                body: options.body,
+                details: options.body,
+                showSecrets: options.showSecrets ?? false,
+              },
+              style,
+            );
+        return out.write(`${text}\n`);
+      },
+    },
+  ];
+  const responder = createResponder({
+    status: options.status,
+    ...(options.failFirst ? { failFirst: options.failFirst } : {}),
+    ...(options.failRate ? { failRate: options.failRate } : {}),
+    ...(options.delay ? { delayMs: options.delay } : {}),
+    ...(forwardTo ? { forwardTo } : {}),
+  });
+
+  const listener = await createListener({
+    port: options.port,
+    host: options.host,
+    ...(path ? { path } : {}),
+    maxBodyBytes: options.maxBody,
+    requireHeaders,
+    ...(signingKey ? { signingKey } : {}),
+    timeScale: options.timeScale,
+    respond: responder,
+    sinks,
+  });
+  printBanner(listener, options, forwardTo);
+
+  const stop = interruptSignal();
+  await new Promise<void>((resolve) =>
+    stop.signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
+  stop.dispose();
+  await listener.close();
+  await responder.close();
+  await out.flush();
+  say(formatStats(listener.stats()));
+  process.exitCode = EXIT_OK;
+  return EXIT_OK;
+}
+
+function printBanner(
+  listener: Listener,
+  options: ListenOptions,
+  forwardTo: string | undefined,
+): void {
+  const answers = [
+    forwardTo
+      ? `relaying to ${forwardTo} (its status goes back to the sender)`
+      : `answering ${options.status}`,
+    options.failFirst ? `500 to the first ${options.failFirst} attempts of each event` : undefined,
+    options.failRate ? `500 to ${Math.round(options.failRate * 100)}% of requests` : undefined,
+    options.delay ? `${options.delay}ms late` : undefined,
+    options.requireHeader?.length
+      ? `401 without ${options.requireHeader.map((h) => h.split(":")[0]).join(", ")}`
+      : undefined,
+    options.signSecret ? "401 without a valid signature" : undefined,
+  ].filter(Boolean);
+  say(`norce-event listening on ${listener.url}`);
+  say(
+    `  use it as the URL in Norce's Admin UI (through a tunnel), or: norce-event send OrderConfirmedEvent --to ${listener.url}`,
+  );
+  say(`  ${answers.join(" · ")} · checks headers and schema · Ctrl-C to stop`);
+  if (!["127.0.0.1", "::1", "localhost"].includes(listener.host)) {
+    say(`  warning: bound to ${listener.host}: other machines on your network can post to it`);
+  }
+}
+
+function formatStats(stats: ListenerStats): string {
+  const types = Object.entries(stats.byType)
+    .sort((a, b) => b[1] - a[1])
+    .map(([type, n]) => `${type} ${n}`)
+    .join(", ");
+  return `stopped after ${stats.requests} request${stats.requests === 1 ? "" : "s"}${types ? ` (${types})` : ""} · ${stats.retries} retries · ${stats.failures} answered ≥ 400 · ${stats.withProblems} with problems`;
+}
+
+async function typeFilter(
+  patterns: string[] | undefined,
+): Promise<(type: string | undefined) => boolean> {
+  if (!patterns || patterns.length === 0) return () => true;
+  // picomatch is CommonJS: under ESM its function arrives as the default export.
+  const loaded = (await import("picomatch")) as unknown as { default: typeof import("picomatch") };
+  const picomatch = loaded.default;
+  const isMatch = picomatch(patterns, { nocase: true });
+  return (type) => type !== undefined && isMatch(type);
+}

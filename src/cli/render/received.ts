@@ -1,0 +1,140 @@
+/**
+ * How `listen` shows a received request: a summary line, retry and age notes, headers on request,
+ * the body as coloured JSON, and the problems found; or one JSON object per line for machines.
+ */
+import type { Category } from "../../events/catalog.js";
+import type { ReceivedEvent } from "../../listener/server.js";
+import { formatDuration } from "../../shared/duration.js";
+import { maskHeaders } from "../../shared/secrets.js";
+import { firstLine } from "../../shared/text.js";
+
+export interface ReceivedStyle {
+  bold(text: string): string;
+  dim(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  categoryColour(category: Category | undefined): (text: string) => string;
+  statusColour(status: number | undefined): (text: string) => string;
+  colourJson(value: unknown, indent?: number): string;
+}
+
+export const plainReceivedStyle: ReceivedStyle = {
+  bold: (t) => t,
+  dim: (t) => t,
+  red: (t) => t,
+  green: (t) => t,
+  yellow: (t) => t,
+  categoryColour: () => (t) => t,
+  statusColour: () => (t) => t,
+  colourJson: (value, indent = 2) => JSON.stringify(value, null, indent) ?? "",
+};
+
+export interface PrettyOptions {
+  headers: boolean;
+  body: boolean;
+  showSecrets: boolean;
+  /** Notes under the summary line (retry verdict, forwarding); off for one line per event. */
+  details?: boolean;
+}
+
+export function formatReceived(
+  event: ReceivedEvent,
+  options: PrettyOptions,
+  style: ReceivedStyle,
+): string {
+  const time = localTime(new Date(event.receivedAt));
+  const type = event.type
+    ? style.categoryColour(event.category)(style.bold(event.type))
+    : style.yellow("(no Norce-Event-Type)");
+  const id = event.messageId ? style.dim(event.messageId.slice(0, 8)) : style.dim("--------");
+  const status = style.statusColour(event.status)(`→ ${event.status}`);
+  const errors = event.problems.filter((p) => p.severity === "error").length;
+  const warnings = event.problems.length - errors;
+  const attempt = event.attempt > 1 ? style.yellow(` attempt ${event.attempt}`) : "";
+  const age =
+    event.timestampAgeMs === undefined
+      ? ""
+      : style.dim(` age ${formatDuration(Math.max(0, event.timestampAgeMs))}`);
+  const method = event.method === "POST" ? "" : `${event.method} `;
+  const counts = options.body
+    ? ""
+    : [
+        errors ? style.red(` ✗ ${errors}`) : "",
+        warnings ? style.yellow(` ! ${warnings}`) : "",
+      ].join("");
+  const lines = [
+    `${style.dim(time)}  ${type}  ${id}  ${method}${event.path}  ${status}${attempt}${age}${counts}`,
+  ];
+
+  const indent = "    ";
+  if (options.details === false) return lines[0]!;
+  if (event.note && !event.problems.some((p) => p.message === event.note)) {
+    lines.push(`${indent}${style.dim(event.note)}`);
+  }
+  if (event.forwarded) {
+    const f = event.forwarded;
+    lines.push(
+      f.error
+        ? `${indent}${style.red(`✗ ${f.error}`)} ${style.dim("→ answered 502")}`
+        : `${indent}${style.dim("⇢")} ${f.url} ${style.statusColour(f.status)(String(f.status))} ${style.dim(formatDuration(f.latencyMs))}${f.response ? `  ${style.dim(JSON.stringify(firstLine(f.response, 60)))}` : ""}`,
+    );
+  }
+  if (event.retry) {
+    const r = event.retry;
+    const gap =
+      r.sincePreviousMs === undefined
+        ? ""
+        : `${formatDuration(r.sincePreviousMs)} after attempt ${r.attempt - 1}`;
+    const verdict =
+      r.expectedMinMs === undefined
+        ? style.yellow("beyond Norce's 17 attempts")
+        : r.early
+          ? style.red(`✗ earlier than Norce's minimum ${formatDuration(r.expectedMinMs)}`)
+          : style.green(`✓ Norce waits ≥ ${formatDuration(r.expectedMinMs)}`);
+    lines.push(`${indent}${style.dim("retry:")} ${gap} ${verdict}`);
+  }
+  if (options.headers) {
+    for (const [name, value] of Object.entries(maskHeaders(event.headers, options.showSecrets))) {
+      lines.push(`${indent}${style.dim(`${name}:`)} ${value}`);
+    }
+  }
+  if (event.bodyBytes > 0 && options.body) {
+    const body = event.bodyIsJson
+      ? style.colourJson(event.body, 2)
+      : String(event.body).slice(0, 2000) + (String(event.body).length > 2000 ? "…" : "");
+    lines.push(body.replace(/^/gm, indent));
+  }
+  for (const problem of options.body ? event.problems : []) {
+    const mark = problem.severity === "error" ? style.red("✗") : style.yellow("!");
+    lines.push(`${indent}${mark} ${problem.path} ${problem.message}`);
+  }
+  return lines.join("\n");
+}
+
+/** The `--json` line: one object per request. */
+export function receivedJson(event: ReceivedEvent, showSecrets: boolean) {
+  return {
+    receivedAt: event.receivedAt,
+    method: event.method,
+    path: event.path,
+    headers: maskHeaders(event.headers, showSecrets),
+    type: event.type ?? null,
+    knownType: event.knownType,
+    messageId: event.messageId ?? null,
+    timestamp: event.timestamp ?? null,
+    timestampAgeMs: event.timestampAgeMs ?? null,
+    attempt: event.attempt,
+    sincePreviousMs: event.retry?.sincePreviousMs ?? null,
+    body: event.body,
+    problems: event.problems,
+    status: event.status,
+    note: event.note ?? null,
+    forwarded: event.forwarded ?? null,
+  };
+}
+
+function localTime(date: Date): string {
+  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}

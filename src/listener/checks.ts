@@ -1,0 +1,132 @@
+/**
+ * What a received request should look like if Norce sent it: the three standard headers present
+ * and well-formed (norce-commerce-event-docs.md, "Standard headers"), a JSON body, and a payload
+ * valid for its type's schema.
+ */
+
+import { HEADER_MESSAGE_ID, HEADER_TIMESTAMP, HEADER_TYPE } from "../delivery/headers.js";
+import { findEventType } from "../events/catalog.js";
+import { parseTimestamp } from "../events/event.js";
+import { type Problem, validatePayload } from "../events/validator.js";
+
+export type Severity = "error" | "warning";
+
+export interface Finding extends Problem {
+  severity: Severity;
+}
+
+export interface CheckedRequest {
+  /** The canonical type name when the header names a known type (any case). */
+  type: string | undefined;
+  messageId: string | undefined;
+  timestamp: string | undefined;
+  /** The timestamp as a date, when it parses. */
+  timestampDate: Date | undefined;
+  /** The parsed body, or the raw text when it is not JSON. */
+  body: unknown;
+  bodyIsJson: boolean;
+  problems: Finding[];
+}
+
+const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Norce's example has six fractional digits and a numeric offset; any ISO-8601 date-time with a
+// zone is accepted, only a missing zone is a problem ("ISO-8601 timestamp including timezone").
+const TIMESTAMP_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
+
+export function checkRequest(
+  headers: Record<string, string | string[] | undefined>,
+  bodyText: string,
+): CheckedRequest {
+  const problems: Finding[] = [];
+  const header = (name: string) => {
+    const value = headers[name.toLowerCase()];
+    return Array.isArray(value) ? value[0] : value;
+  };
+
+  const messageId = header(HEADER_MESSAGE_ID);
+  if (messageId === undefined) problems.push(missing(HEADER_MESSAGE_ID));
+  else if (!UUID_LIKE.test(messageId)) {
+    problems.push({
+      severity: "error",
+      path: `header ${HEADER_MESSAGE_ID}`,
+      message: `"${messageId}" is not a UUID`,
+    });
+  }
+
+  const typeHeader = header(HEADER_TYPE);
+  const info = typeHeader === undefined ? undefined : findEventType(typeHeader);
+  if (typeHeader === undefined) problems.push(missing(HEADER_TYPE));
+  else if (!info) {
+    problems.push({
+      severity: "warning",
+      path: `header ${HEADER_TYPE}`,
+      message: `"${typeHeader}" is not one of Norce's 19 event types; body not checked`,
+    });
+  } else if (info.name !== typeHeader) {
+    problems.push({
+      severity: "warning",
+      path: `header ${HEADER_TYPE}`,
+      message: `"${typeHeader}" differs in case from Norce's ${info.name}`,
+    });
+  }
+
+  const timestamp = header(HEADER_TIMESTAMP);
+  let timestampDate: Date | undefined;
+  if (timestamp === undefined) problems.push(missing(HEADER_TIMESTAMP));
+  else {
+    timestampDate = TIMESTAMP_SHAPE.test(timestamp) ? parseTimestamp(timestamp) : undefined;
+    if (!timestampDate) {
+      problems.push({
+        severity: "error",
+        path: `header ${HEADER_TIMESTAMP}`,
+        message: `"${timestamp}" is not an ISO-8601 time with a zone (like 2025-11-16T07:32:28.326837+01:00)`,
+      });
+    }
+  }
+
+  const contentType = header("content-type");
+  if (!contentType || !/^application\/(.+\+)?json\b/i.test(contentType)) {
+    problems.push({
+      severity: "error",
+      path: "header content-type",
+      message: contentType
+        ? `"${contentType}" is not JSON`
+        : "is missing (Norce sends application/json)",
+    });
+  }
+
+  let body: unknown = bodyText;
+  let bodyIsJson = false;
+  try {
+    body = JSON.parse(bodyText);
+    bodyIsJson = true;
+  } catch (error) {
+    problems.push({
+      severity: "error",
+      path: "$",
+      message:
+        bodyText.length === 0
+          ? "body is empty"
+          : `body is not valid JSON: ${(error as Error).message}`,
+    });
+  }
+  if (bodyIsJson && info) {
+    for (const problem of validatePayload(info, body).problems) {
+      problems.push({ severity: "error", ...problem });
+    }
+  }
+
+  return {
+    type: info?.name ?? typeHeader,
+    messageId,
+    timestamp,
+    timestampDate,
+    body,
+    bodyIsJson,
+    problems,
+  };
+}
+
+function missing(name: string): Finding {
+  return { severity: "error", path: `header ${name}`, message: "is missing" };
+}

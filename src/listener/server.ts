@@ -1,0 +1,483 @@
+/**
+ * The local receiver: a node:http server that takes Norce-style POSTs, checks them, answers as
+ * told, and hands each request to sinks (pretty output, NDJSON, the store, a test's `waitFor`).
+ * Core code: nothing is printed here. Bad input never takes it down: every request is answered,
+ * and nothing is kept per request beyond a bounded memory of message ids.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { verifySignature } from "../delivery/signing.js";
+import { type Category, findEventType } from "../events/catalog.js";
+import { UsageError } from "../shared/errors.js";
+import { type CheckedRequest, checkRequest, type Finding } from "./checks.js";
+import { type RetryInfo, RetryTracker } from "./retries.js";
+
+/** What the listener answers. */
+export interface Answer {
+  status: number;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Wait this long before answering (to trip a sender's timeout). */
+  delayMs?: number;
+  /** Why this answer, for the output ("--fail-first 2: attempt 1 fails"). */
+  note?: string;
+  /** Set when the request was relayed to an app (`--forward-to`). */
+  forwarded?: ForwardResult;
+}
+
+export interface ForwardResult {
+  url: string;
+  status?: number;
+  latencyMs: number;
+  /** e.g. `cannot reach http://localhost:3000/receiver (ECONNREFUSED)` */
+  error?: string;
+  response: string;
+}
+
+/** The request as the responder sees it (checked, not yet answered). */
+export interface IncomingEvent extends CheckedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  bodyText: string;
+  attempt: number;
+}
+
+export type Responder = (request: IncomingEvent) => Answer | Promise<Answer>;
+
+/** One request the listener received, with what it found and what it answered. */
+export interface ReceivedEvent {
+  /** 1 for the first request since start. */
+  seq: number;
+  receivedAt: string;
+  method: string;
+  path: string;
+  /** As received (sinks mask secrets before showing or storing them). */
+  headers: Record<string, string>;
+  /** The event type (canonical name when known). */
+  type: string | undefined;
+  knownType: boolean;
+  category: Category | undefined;
+  messageId: string | undefined;
+  timestamp: string | undefined;
+  /** How old `Norce-Event-Timestamp` was when the request arrived. */
+  timestampAgeMs: number | undefined;
+  /** 1 the first time a message id is seen, then 2, 3, … (Norce's retries). */
+  attempt: number;
+  retry: RetryInfo | undefined;
+  /** Parsed JSON, or the raw text when the body is not JSON. */
+  body: unknown;
+  bodyIsJson: boolean;
+  bodyBytes: number;
+  problems: Finding[];
+  /** The status answered. */
+  status: number;
+  note: string | undefined;
+  forwarded: ForwardResult | undefined;
+  /** From the end of the request to the end of the answer. */
+  latencyMs: number;
+}
+
+export interface Sink {
+  write(event: ReceivedEvent): void | Promise<void>;
+}
+
+export interface ListenerOptions {
+  /** @default 7412 (the port of Norce's examples); 0 picks any free port */
+  port?: number;
+  /** Loopback unless told otherwise. @default "127.0.0.1" */
+  host?: string;
+  /** Accept POSTs only on this path (others get 404). @default any path */
+  path?: string;
+  /** Larger bodies get 413 without being read. @default 1 MiB */
+  maxBodyBytes?: number;
+  /** A client that has not sent its whole request by then is dropped. @default 10 s */
+  requestTimeoutMs?: number;
+  /** Headers a request must carry exactly (401 otherwise), e.g. Authorization. */
+  requireHeaders?: Record<string, string>;
+  /** Verify Standard Webhooks signatures (401 if wrong or older than 5 minutes). */
+  signingKey?: Buffer;
+  /** Judge retry gaps against Norce's delays divided by this. @default 1 */
+  timeScale?: number;
+  /** Decides the answer to a valid request. @default 202, as in Norce's examples */
+  respond?: Responder;
+  sinks?: Sink[];
+}
+
+export interface ListenerStats {
+  requests: number;
+  byType: Record<string, number>;
+  retries: number;
+  /** Requests answered with a status ≥ 400. */
+  failures: number;
+  withProblems: number;
+}
+
+export interface Listener {
+  /** The URL to give Norce's Admin UI or `send --to`, e.g. http://localhost:7412/receiver */
+  url: string;
+  port: number;
+  host: string;
+  stats(): ListenerStats;
+  /** Stop accepting, finish answering, close. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 7412;
+export const DEFAULT_MAX_BODY = 1024 * 1024;
+const MAX_TRACKED_TYPES = 64;
+
+export async function createListener(options: ListenerOptions = {}): Promise<Listener> {
+  const host = options.host ?? "127.0.0.1";
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const tracker = new RetryTracker({ timeScale: options.timeScale ?? 1 });
+  const respond = options.respond ?? (() => ({ status: 202 }));
+  const sinks = options.sinks ?? [];
+  const stats: ListenerStats = {
+    requests: 0,
+    byType: {},
+    retries: 0,
+    failures: 0,
+    withProblems: 0,
+  };
+  const requireHeaders = Object.entries(options.requireHeaders ?? {}).map(
+    ([name, value]) => [name.toLowerCase(), value] as const,
+  );
+  let seq = 0;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const number = ++seq;
+    const receivedAt = new Date();
+    const method = req.method ?? "";
+    const path = req.url ?? "/";
+    const headers = flatHeaders(req);
+    const problems: Finding[] = [];
+    let answer: Answer | undefined;
+    let bodyText = "";
+
+    if (method !== "POST") {
+      answer = {
+        status: 405,
+        headers: { allow: "POST" },
+        body: "Norce posts events; use POST\n",
+        note: `${method} is not POST`,
+      };
+    } else if (options.path && stripQuery(path) !== options.path) {
+      answer = {
+        status: 404,
+        body: `listening on ${options.path} only\n`,
+        note: `not ${options.path}`,
+      };
+    } else {
+      const declared = Number(req.headers["content-length"]);
+      if (Number.isFinite(declared) && declared > maxBody) {
+        answer = tooLarge(maxBody, declared, true);
+      } else {
+        const read = await readBody(req, maxBody);
+        if (read.tooLarge) answer = tooLarge(maxBody, read.bytes, false);
+        else bodyText = read.text;
+      }
+    }
+
+    const checked = answer ? undefined : checkRequest(headers, bodyText);
+    if (checked) problems.push(...checked.problems);
+    const messageId = checked?.messageId;
+    const retry = checked
+      ? tracker.observe(messageId, performance.now(), {
+          timestamp: checked.timestamp,
+          type: checked.type,
+          body: bodyText,
+        })
+      : undefined;
+    if (retry && retry.attempt > 1) {
+      if (retry.early) {
+        problems.push({
+          severity: "warning",
+          path: "retry",
+          message: `attempt ${retry.attempt} came ${Math.round(retry.sincePreviousMs ?? 0)}ms after the previous one; Norce waits at least ${Math.round(retry.expectedMinMs ?? 0)}ms`,
+        });
+      }
+      if (retry.beyondSchedule) {
+        problems.push({
+          severity: "warning",
+          path: "retry",
+          message: `attempt ${retry.attempt}: Norce makes 17 attempts at most`,
+        });
+      }
+      for (const what of retry.changed) {
+        problems.push({
+          severity: "warning",
+          path: "retry",
+          message: `the ${what} changed since the previous attempt; Norce retries the same event`,
+        });
+      }
+    }
+
+    if (!answer && checked) {
+      answer =
+        checkAccess(headers, bodyText, requireHeaders, options.signingKey) ??
+        (!checked.bodyIsJson
+          ? { status: 400, body: "body is not valid JSON\n", note: "invalid JSON" }
+          : undefined);
+      if (!answer) {
+        try {
+          answer = await respond({
+            ...checked,
+            method,
+            path,
+            headers,
+            bodyText,
+            attempt: retry?.attempt ?? 1,
+          });
+        } catch (error) {
+          answer = {
+            status: 500,
+            body: "responder failed\n",
+            note: `responder failed: ${(error as Error).message}`,
+          };
+        }
+      }
+    }
+    const final = answer ?? { status: 500 };
+    if (final.delayMs && final.delayMs > 0) await delay(final.delayMs, res);
+    const answeredAt = performance.now();
+    await writeAnswer(res, final, !answer || final.status === 413);
+
+    const info = checked?.type ? findEventType(checked.type) : undefined;
+    const event: ReceivedEvent = {
+      seq: number,
+      receivedAt: receivedAt.toISOString(),
+      method,
+      path,
+      headers,
+      type: checked?.type,
+      knownType: Boolean(info),
+      category: info?.category,
+      messageId,
+      timestamp: checked?.timestamp,
+      timestampAgeMs: checked?.timestampDate
+        ? receivedAt.getTime() - checked.timestampDate.getTime()
+        : undefined,
+      attempt: retry?.attempt ?? 1,
+      retry: retry && retry.attempt > 1 ? retry : undefined,
+      body: checked ? checked.body : bodyText,
+      bodyIsJson: checked?.bodyIsJson ?? false,
+      bodyBytes: Buffer.byteLength(bodyText),
+      problems:
+        answer?.status === 413 || answer?.status === 405 || answer?.status === 404
+          ? [
+              {
+                severity: "error",
+                path: "request",
+                message: answer.note ?? `answered ${answer.status}`,
+              },
+            ]
+          : problems,
+      status: final.status,
+      note: final.note,
+      forwarded: final.forwarded,
+      latencyMs: performance.now() - answeredAt,
+    };
+    count(stats, event);
+    for (const sink of sinks) {
+      try {
+        await sink.write(event);
+      } catch {
+        // A sink that fails (a full disk, a closed pipe) must not take the receiver down.
+      }
+    }
+  };
+
+  const server: Server = createServer(
+    {
+      requestTimeout: options.requestTimeoutMs ?? 10_000,
+      headersTimeout: options.requestTimeoutMs ?? 10_000,
+      connectionsCheckingInterval: 1000,
+    } as Parameters<typeof createServer>[0],
+    (req, res) => {
+      handle(req, res).catch(() => {
+        // Last resort: whatever went wrong, the request still gets an answer.
+        if (!res.headersSent) {
+          res.writeHead(500).end();
+        } else if (!res.writableEnded) {
+          res.end();
+        }
+      });
+    },
+  );
+  server.on("clientError", (_error, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off("listening", onListening);
+      if (error.code === "EADDRINUSE") {
+        reject(
+          new UsageError(`port ${options.port ?? DEFAULT_PORT} on ${host} is in use`, {
+            code: "NORCE_EVENT_PORT_IN_USE",
+            hint: "stop the other listener, pick another --port, or --port 0 for any free port",
+          }),
+        );
+      } else if (error.code === "EACCES") {
+        reject(
+          new UsageError(`not allowed to listen on port ${options.port} of ${host}`, {
+            hint: "use a port above 1023",
+          }),
+        );
+      } else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
+        reject(
+          new UsageError(`cannot listen on ${host}: no such address here`, {
+            hint: "use 127.0.0.1, or 0.0.0.0 for every interface",
+          }),
+        );
+      } else reject(error);
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      resolve();
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(options.port ?? DEFAULT_PORT, host);
+  });
+
+  const port = (server.address() as AddressInfo).port;
+  const shownHost =
+    host === "127.0.0.1" || host === "::1" || host === "0.0.0.0" || host === "::"
+      ? "localhost"
+      : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}${options.path ?? "/receiver"}`,
+    port,
+    host,
+    stats: () => ({ ...stats, byType: { ...stats.byType } }),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      });
+      return closing;
+    },
+  };
+}
+
+function checkAccess(
+  headers: Record<string, string>,
+  bodyText: string,
+  required: readonly (readonly [string, string])[],
+  signingKey: Buffer | undefined,
+): Answer | undefined {
+  for (const [name, value] of required) {
+    if (headers[name] !== value) {
+      return {
+        status: 401,
+        body: "unauthorized\n",
+        note: headers[name] === undefined ? `no ${name} header` : `wrong ${name} header`,
+      };
+    }
+  }
+  if (signingKey) {
+    const check = verifySignature(signingKey, headers, bodyText);
+    if (!check.ok) {
+      const why = {
+        missing: "no Standard Webhooks signature headers",
+        malformed: "malformed webhook-timestamp",
+        "too-old": "signature older than 5 minutes",
+        "in-the-future": "signature timestamp more than 5 minutes ahead",
+        mismatch: "signature does not match",
+      }[check.reason];
+      return { status: 401, body: `${why}\n`, note: why };
+    }
+  }
+  return undefined;
+}
+
+function tooLarge(max: number, bytes: number, exact: boolean): Answer {
+  return {
+    status: 413,
+    body: `body larger than ${max} bytes\n`,
+    note: `body of ${exact ? "" : "more than "}${bytes} bytes is over the ${max}-byte limit (--max-body); not read`,
+  };
+}
+
+function readBody(
+  req: IncomingMessage,
+  max: number,
+): Promise<{ text: string; bytes: number; tooLarge: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let done = false;
+    const finish = (tooLarge: boolean) => {
+      if (done) return;
+      done = true;
+      req.off("data", onData);
+      resolve({ text: tooLarge ? "" : Buffer.concat(chunks).toString("utf8"), bytes, tooLarge });
+    };
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > max) {
+        chunks.length = 0;
+        req.pause();
+        finish(true);
+      } else chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.on("end", () => finish(false));
+    req.on("error", () => finish(false));
+    req.on("aborted", () => finish(false));
+  });
+}
+
+async function writeAnswer(res: ServerResponse, answer: Answer, close: boolean): Promise<void> {
+  if (res.destroyed) return;
+  const headers: Record<string, string> = {
+    "content-type": "text/plain; charset=utf-8",
+    ...answer.headers,
+  };
+  if (close) headers.connection = "close";
+  await new Promise<void>((resolve) => {
+    res.once("close", () => resolve());
+    res.writeHead(answer.status, headers);
+    res.end(answer.body ?? `${answer.status}\n`, () => resolve());
+  });
+  if (close) res.socket?.destroySoon?.();
+}
+
+function delay(ms: number, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    res.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+function stripQuery(path: string): string {
+  const q = path.indexOf("?");
+  return q === -1 ? path : path.slice(0, q);
+}
+
+function count(stats: ListenerStats, event: ReceivedEvent): void {
+  stats.requests++;
+  const key = event.type ?? "(no type)";
+  if (key in stats.byType || Object.keys(stats.byType).length < MAX_TRACKED_TYPES) {
+    stats.byType[key] = (stats.byType[key] ?? 0) + 1;
+  } else stats.byType["(other)"] = (stats.byType["(other)"] ?? 0) + 1;
+  if (event.attempt > 1) stats.retries++;
+  if (event.status >= 400) stats.failures++;
+  if (event.problems.length > 0) stats.withProblems++;
+}
