@@ -2,6 +2,21 @@
  * norce-event as a library: fake Norce events, deliver them as Norce does, receive them, and check
  * receivers — the same core the CLI uses, with nothing printed and no process spawned.
  */
+
+export {
+  type CaseResult,
+  type ContractOptions,
+  type ContractReport,
+  runContract,
+} from "./contract/runner.js";
+export type { Attempt, NextAttempt, Outcome } from "./delivery/engine.js";
+export {
+  type DeliveryPolicy,
+  NORCE_POLICY,
+  NORCE_RETRY_DELAYS_MS,
+  retrySchedule,
+  type ScheduledRetry,
+} from "./delivery/policy.js";
 export {
   type Category,
   type Completeness,
@@ -23,6 +38,17 @@ export {
 export type { Optionals } from "./events/generator.js";
 export * from "./events/payloads.generated.js";
 export { type Problem, type ValidationResult, validatePayload } from "./events/validator.js";
+export {
+  type DeliverOptions,
+  type DeliverResult,
+  deliver,
+  type Respond,
+  type StartListenerOptions,
+  startListener,
+  type TestListener,
+} from "./library.js";
+export type { Finding } from "./listener/checks.js";
+export type { Answer, IncomingEvent, ReceivedEvent } from "./listener/server.js";
 export {
   AbortedError,
   ConfigError,

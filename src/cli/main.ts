@@ -151,6 +151,41 @@ Examples:
     });
 
   program
+    .command("test")
+    .description(
+      "contract tests for your receiver: every type, retries, bad input, auth, speed (JUnit for CI)",
+    )
+    .option("-t, --to <url>", "the receiver to check, e.g. http://localhost:3000/receiver")
+    .option(
+      "-H, --header <header>",
+      'your Admin UI headers, "Name: value" (repeatable); they are the credentials',
+      collect,
+    )
+    .option(
+      "--types <types>",
+      "only these types, e.g. OrderConfirmedEvent,Sku* (default: all 19)",
+      list,
+    )
+    .option("-s, --seed <n>", "seed for the events", integer(0), 1)
+    .option("--timeout <duration>", "Norce's per-attempt limit", duration, 5000)
+    .option("--junit <file>", "write a JUnit XML report (GitHub Actions, GitLab, Jenkins)")
+    .option("--json", "print the report as JSON")
+    .option("-c, --concurrency <n>", "cases run at once", integer(1, 64), 4)
+    .addHelpText(
+      "after",
+      `
+Exit status: 0 all passed, 1 a case failed, 2 usage error.
+
+Examples:
+  $ norce-event test --to http://localhost:3000/receiver
+  $ norce-event test --to http://localhost:3000/receiver -H "Authorization: Bearer $TOKEN" --junit report.xml`,
+    )
+    .action(async (options, command: Command) => {
+      const { runTest } = await import("./commands/test.js");
+      finish(await runTest(options, globals(command)));
+    });
+
+  program
     .command("schedule")
     .description("print Norce's retry schedule: 16 retries over about 22 hours")
     .option("--time-scale <n>", "also show the real times with this compression", decimal(0.000001))

@@ -50,7 +50,9 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
       ? options.path
       : `/${options.path}`
     : undefined;
-  const matches = await typeFilter(options.types);
+  const matches = options.types
+    ? (await import("../../events/select.js")).typeMatcher(options.types)
+    : () => true;
   const style: ReceivedStyle =
     options.json || !globals.color || !process.stdout.isTTY
       ? plainReceivedStyle
@@ -143,15 +145,4 @@ function formatStats(stats: ListenerStats): string {
     .map(([type, n]) => `${type} ${n}`)
     .join(", ");
   return `stopped after ${stats.requests} request${stats.requests === 1 ? "" : "s"}${types ? ` (${types})` : ""} · ${stats.retries} retries · ${stats.failures} answered ≥ 400 · ${stats.withProblems} with problems`;
-}
-
-async function typeFilter(
-  patterns: string[] | undefined,
-): Promise<(type: string | undefined) => boolean> {
-  if (!patterns || patterns.length === 0) return () => true;
-  // picomatch is CommonJS: under ESM its function arrives as the default export.
-  const loaded = (await import("picomatch")) as unknown as { default: typeof import("picomatch") };
-  const picomatch = loaded.default;
-  const isMatch = picomatch(patterns, { nocase: true });
-  return (type) => type !== undefined && isMatch(type);
 }

@@ -1,0 +1,71 @@
+/**
+ * Type tests for the public API: `npm run typecheck` compiles this file against the built
+ * package, and every `@ts-expect-error` must be an error.
+ */
+import {
+  type DeliverResult,
+  deliver,
+  type EventPayload,
+  eventTypes,
+  fakeEvent,
+  type NorceEvent,
+  type OrderConfirmedEvent,
+  retrySchedule,
+  type SkuChangedNotification,
+  startListener,
+  validateEvent,
+} from "norce-event";
+
+const orderNo: OrderConfirmedEvent["OrderNo"] = "SO1001";
+const orderId: OrderConfirmedEvent["OrderId"] = 42;
+// @ts-expect-error OrderNo is a string
+const wrongOrderNo: OrderConfirmedEvent["OrderNo"] = 1001;
+// @ts-expect-error there is no such field
+type NoSuchField = OrderConfirmedEvent["OrderNumber"];
+
+const entity: SkuChangedNotification["EntityChanged"] = "tClientProductSku";
+// @ts-expect-error EntityChanged is one of the documented tables
+const badEntity: SkuChangedNotification["EntityChanged"] = "tSomethingElse";
+
+const event = fakeEvent("OrderConfirmedEvent", { seed: 1 });
+const typed: NorceEvent<"OrderConfirmedEvent"> = event;
+const no: string = event.payload.OrderNo;
+// @ts-expect-error the payload of an OrderConfirmedEvent has no PartNo
+const partNo = event.payload.PartNo;
+
+const payload: EventPayload<"JobCompletedEvent"> = { ClientId: 1, JobId: 2, StatusId: 2 };
+// @ts-expect-error StatusId is 1..6
+const badStatus: EventPayload<"JobCompletedEvent"> = { ClientId: 1, JobId: 2, StatusId: 9 };
+
+async function usage(): Promise<void> {
+  const listener = await startListener({ port: 0, respond: 202 });
+  const result: DeliverResult<NorceEvent<"OrderConfirmedEvent">> = await deliver(event, {
+    to: listener.url,
+    timeout: "5s",
+    retry: { timeScale: 1000, maxRetries: 3 },
+  });
+  const outcome: "delivered" | "dead" | "interrupted" = result.outcome;
+  // @ts-expect-error retry takes an object or false
+  await deliver(event, { to: listener.url, retry: true });
+  const received = await listener.waitFor("OrderConfirmedEvent", { timeout: "1s" });
+  const attempt: number = received.attempt;
+  const first: string | undefined = eventTypes[0];
+  const delay: number | undefined = retrySchedule()[0]?.delayMs;
+  const valid: boolean = validateEvent("OrderConfirmedEvent", {}).valid;
+  await listener.close();
+  void [outcome, attempt, first, delay, valid];
+}
+
+void [
+  orderNo,
+  orderId,
+  wrongOrderNo,
+  entity,
+  badEntity,
+  typed,
+  no,
+  partNo,
+  payload,
+  badStatus,
+  usage,
+];
