@@ -35,6 +35,16 @@ function buildProgram(): Command {
     )
     .version(pkg.version, "-v, --version")
     .option("--no-color", "plain output, no colours (also: NO_COLOR=1)")
+    .option(
+      "--config <file>",
+      "project config (default: norce-event.config.json, found walking up)",
+    )
+    .option(
+      "--store <file>",
+      "event store (default: .norce-event/events.db beside the config; env NORCE_EVENT_STORE)",
+    )
+    .option("--no-store", "record nothing")
+    .option("--retention <duration>", "keep stored events this long (Norce's log: 7d)", duration)
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureHelp({ sortSubcommands: false, helpWidth: 100 })
@@ -124,9 +134,13 @@ Docs: the README, or norce-event <command> --help.`,
       "--time-scale <n>",
       "divide every backoff delay by n (3600: 22 h in ~22 s)",
       decimal(0.000001),
-      1,
     )
     .option("-n, --count <n>", "send n distinct events", integer(1))
+    .option(
+      "--all",
+      "one event of every type switched on in norce-event.config.json, each to its url",
+    )
+    .option("--force", "send a type the config switches off")
     .option("-c, --concurrency <n>", "requests in flight with --count", integer(1, 1024), 8)
     .option("--message-id <id>", "use this Norce-Event-Message-Id (default: a new UUID)")
     .option(
@@ -183,6 +197,103 @@ Examples:
     .action(async (options, command: Command) => {
       const { runTest } = await import("./commands/test.js");
       finish(await runTest(options, globals(command)));
+    });
+
+  program
+    .command("init")
+    .description(
+      "write norce-event.config.json: per-type ON/OFF, URL and headers, as in Norce's Admin UI",
+    )
+    .option("--url <url>", "the receiver URL for every type")
+    .option(
+      "-H, --header <header>",
+      'a static header, "Name: value" (repeatable); tokens are written as ${VAR}',
+      collect,
+    )
+    .option(
+      "--types <types>",
+      "switch on only these (the others are written off), e.g. Order*,SkuChangedNotification",
+      list,
+    )
+    .option("--time-scale <n>", "compress Norce's backoff for every send", decimal(0.000001))
+    .option("--force", "write over an existing file")
+    .action(async (options, command: Command) => {
+      const { runInit } = await import("./commands/init.js");
+      finish(await runInit(options, globals(command)));
+    });
+
+  program
+    .command("log")
+    .description("the event log, like Norce's Admin UI: what was sent, received, delivered, dead")
+    .option("--type <type>", "only this event type")
+    .addOption(
+      new Option("--state <state>", "only sent events in this state").choices([
+        "pending",
+        "delivered",
+        "dead",
+      ]),
+    )
+    .addOption(
+      new Option("--direction <direction>", "only sent or received").choices(["sent", "received"]),
+    )
+    .option("--since <duration>", "only the last, e.g. 2h", duration)
+    .option("--limit <n>", "at most n rows", integer(1), 50)
+    .option("--json", "print the rows as JSON")
+    .action(async (options, command: Command) => {
+      const { runLog } = await import("./commands/log.js");
+      finish(await runLog(options, globals(command)));
+    });
+
+  program
+    .command("show")
+    .description("everything about one stored event: body, headers, every attempt")
+    .argument("<message-id>", "the Norce-Event-Message-Id (or its first characters)")
+    .option("--json", "print it as JSON")
+    .action(async (messageId: string, options, command: Command) => {
+      const { runShow } = await import("./commands/show.js");
+      finish(await runShow(messageId, options, globals(command)));
+    });
+
+  program
+    .command("replay")
+    .description("send a stored event again through Norce's full delivery policy")
+    .argument("<message-id>", "the Norce-Event-Message-Id (or its first characters)")
+    .option("-t, --to <url>", "another receiver (default: where it went, or the config's url)")
+    .option(
+      "--new-id",
+      "a new message id and timestamp (default: the same, a true Norce redelivery)",
+    )
+    .option(
+      "-H, --header <header>",
+      "headers again, for secrets given on the command line (they are not stored)",
+      collect,
+    )
+    .option("--timeout <duration>", "per attempt", duration, 5000)
+    .option("--max-retries <n>", "retries after the first attempt", integer(0, 16))
+    .option("--no-retry", "send once")
+    .option("--time-scale <n>", "divide every backoff delay by n", decimal(0.000001))
+    .option("--json", "one JSON object per attempt and a summary")
+    .action(async (messageId: string, options, command: Command) => {
+      const { runReplay } = await import("./commands/replay.js");
+      finish(await runReplay(messageId, options, globals(command)));
+    });
+
+  program
+    .command("resume")
+    .description(
+      "continue every pending delivery where its schedule left off (after Ctrl-C, a crash, a closed lid)",
+    )
+    .option(
+      "-H, --header <header>",
+      "headers again, for secrets given on the command line (they are not stored)",
+      collect,
+    )
+    .option("-t, --to <url>", "send them to another receiver")
+    .option("--time-scale <n>", "divide the remaining delays by n", decimal(0.000001))
+    .option("--json", "one JSON object per attempt and a summary per event")
+    .action(async (options, command: Command) => {
+      const { runResume } = await import("./commands/resume.js");
+      finish(await runResume(options, globals(command)));
     });
 
   program
@@ -266,14 +377,30 @@ Examples:
   return program;
 }
 
-/** Options every command inherits from the program (`--no-color`). */
+/** Options every command inherits from the program. */
 export interface GlobalOptions {
   color: boolean;
+  /** `--config <path>`; otherwise the config is found by walking up from the working directory. */
+  config?: string;
+  /** `--store <path>`, or false for `--no-store`. */
+  store?: string | false;
+  /** `--retention <duration>` of the store, in ms. */
+  retention?: number;
 }
 
 function globals(command: Command): GlobalOptions {
-  const options = command.optsWithGlobals() as { color?: boolean };
-  return { color: options.color !== false && !process.env.NO_COLOR };
+  const options = command.optsWithGlobals() as {
+    color?: boolean;
+    config?: string;
+    store?: string | false;
+    retention?: number;
+  };
+  return {
+    color: options.color !== false && !process.env.NO_COLOR,
+    ...(options.config ? { config: options.config } : {}),
+    ...(options.store !== undefined ? { store: options.store } : {}),
+    ...(options.retention !== undefined ? { retention: options.retention } : {}),
+  };
 }
 
 function finish(code: number): void {

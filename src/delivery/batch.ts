@@ -7,13 +7,7 @@
  */
 import { Agent } from "undici";
 import type { NorceEvent } from "../events/event.js";
-import {
-  type Attempt,
-  type DeliverOptions,
-  type Delivery,
-  deliverEvent,
-  type NextAttempt,
-} from "./engine.js";
+import { type DeliverOptions, type Delivery, type DeliveryHooks, deliverEvent } from "./engine.js";
 
 export interface DeliverManyOptions
   extends Omit<DeliverOptions, "dispatcher" | "acquire" | "resume" | "hooks"> {
@@ -23,11 +17,13 @@ export interface DeliverManyOptions
   makeEvent: (index: number) => NorceEvent;
   /** Requests in flight at most. @default 8 */
   concurrency?: number;
-  hooks?: {
-    onAttempt?: (event: NorceEvent, attempt: Attempt) => void | Promise<void>;
-    onWait?: (event: NorceEvent, next: NextAttempt) => void | Promise<void>;
-    onDone?: (delivery: Delivery) => void | Promise<void>;
-  };
+  /** Per event, as it starts: hooks for its attempts and waits, and what to do when it ends. */
+  track?: (event: NorceEvent) => EventTracking;
+}
+
+export interface EventTracking {
+  hooks?: DeliveryHooks;
+  done?: (delivery: Delivery) => void | Promise<void>;
 }
 
 export interface LatencySummary {
@@ -68,6 +64,7 @@ export async function deliverMany(options: DeliverManyOptions): Promise<BatchSum
       const firstSlot = await slots.acquire(options.signal);
       if (!firstSlot) break;
       const event = options.makeEvent(index);
+      const tracking = options.track?.(event);
       summary.started++;
       let first: (() => void) | undefined = firstSlot;
       const task = deliverEvent(event, {
@@ -85,16 +82,16 @@ export async function deliverMany(options: DeliverManyOptions): Promise<BatchSum
           onAttempt: async (attempt) => {
             summary.attempts++;
             latencies.push(attempt.latencyMs);
-            await options.hooks?.onAttempt?.(event, attempt);
+            await tracking?.hooks?.onAttempt?.(attempt);
           },
-          ...(options.hooks?.onWait
-            ? { onWait: (next) => options.hooks?.onWait?.(event, next) }
-            : {}),
+          onWait: async (next) => {
+            await tracking?.hooks?.onWait?.(next);
+          },
         },
       }).then(async (delivery) => {
         first?.();
         summary[delivery.outcome]++;
-        await options.hooks?.onDone?.(delivery as Delivery);
+        await tracking?.done?.(delivery as Delivery);
       });
       const tracked = task.finally(() => running.delete(tracked));
       running.add(tracked);

@@ -56,7 +56,10 @@ export interface Delivery<E extends NorceEvent = NorceEvent> {
   event: E;
   url: string;
   outcome: Outcome;
+  /** The attempts made in this run (a resumed delivery's earlier ones are not repeated here). */
   attempts: Attempt[];
+  /** Attempts made before this run (when resumed); the total is this plus `attempts.length`. */
+  priorAttempts: number;
   /** When interrupted: the attempt that was due next, for `resume`. */
   pending?: NextAttempt;
 }
@@ -116,7 +119,13 @@ export async function deliverEvent<E extends NorceEvent>(
   });
   const body = JSON.stringify(event.payload);
   const attempts: Attempt[] = [];
-  const delivery: Delivery<E> = { event, url: options.to, outcome: "dead", attempts };
+  const delivery: Delivery<E> = {
+    event,
+    url: options.to,
+    outcome: "dead",
+    attempts,
+    priorAttempts: options.resume?.attemptsMade ?? 0,
+  };
 
   let number = (options.resume?.attemptsMade ?? 0) + 1;
   let due: NextAttempt | undefined = options.resume

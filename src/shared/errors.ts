@@ -87,3 +87,16 @@ function stripCode<T extends { code?: string }>(options: T): Omit<T, "code"> {
   const { code: _code, ...rest } = options;
   return rest;
 }
+
+/** The config switches the event type off: Norce would not track (or send) it. */
+export class EventTypeOffError extends NorceEventError {
+  readonly type: string;
+
+  constructor(type: string, file: string) {
+    super(`${type} is off in ${file} — Norce does not track events while off`, {
+      code: "NORCE_EVENT_TYPE_OFF",
+      hint: "switch it on in the file, or add --force to send it anyway",
+    });
+    this.type = type;
+  }
+}

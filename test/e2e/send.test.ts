@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
-import { BIN, runCli } from "../helpers/cli.js";
+import { BIN, cliEnv, runCli, SCRATCH } from "../helpers/cli.js";
 import { accept, failFirst, never, startReceiver, type TestReceiver } from "../helpers/receiver.js";
 
 let receiver: TestReceiver | undefined;
@@ -27,7 +27,7 @@ describe("norce-event send (built CLI)", () => {
     const req = receiver.requests[0]!;
     expect(req.headers.authorization).toBe("Bearer abc");
     expect(req.headers["norce-event-type"]).toBe("OrderConfirmedEvent");
-    expect(stderr).toContain("-H Norce-Event-Type dropped");
+    expect(stderr).toContain("header Norce-Event-Type dropped");
     expect(stdout).toMatch(/#1\s+\+0s\s+202 Accepted/);
     expect(stdout).toContain("✓ delivered after 1 attempt");
     expect(stdout).toContain(String(req.headers["norce-event-message-id"]));
@@ -229,7 +229,8 @@ describe("norce-event send (built CLI)", () => {
       process.execPath,
       [BIN, "send", "OrderConfirmedEvent", "--to", receiver.url],
       {
-        env: { ...process.env, NO_COLOR: "1" },
+        cwd: SCRATCH,
+        env: cliEnv(),
       },
     );
     let stdout = "";

@@ -1,8 +1,24 @@
 /** Run the built CLI as a child process, as a user would. */
 import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../bin/norce-event.js", import.meta.url));
+
+/** Where CLI runs happen unless a test says otherwise: never the repository (the store lands in cwd). */
+export const SCRATCH = mkdtempSync(join(tmpdir(), "norce-event-cli-"));
+
+/** The environment every spawned CLI gets: no colour, no store path or token from the developer's shell. */
+export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...extra };
+  for (const name of ["FORCE_COLOR", "NORCE_EVENT_STORE", "NORCE_TOKEN"]) {
+    if (!(name in extra)) delete env[name];
+  }
+  for (const [name, value] of Object.entries(extra)) if (value === undefined) delete env[name];
+  return env;
+}
 
 export interface CliResult {
   code: number | null;
@@ -21,8 +37,8 @@ export interface CliOptions {
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, ...options.env },
+      cwd: options.cwd ?? SCRATCH,
+      env: cliEnv(options.env),
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";

@@ -1,6 +1,6 @@
 /** `norce-event listen` as a child process on a free port, as a user runs it. */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { BIN } from "./cli.js";
+import { BIN, cliEnv, SCRATCH } from "./cli.js";
 
 export interface ListenProcess {
   url: string;
@@ -16,10 +16,11 @@ export interface ListenProcess {
 
 export async function startListen(
   args: readonly string[] = [],
-  env: Record<string, string> = {},
+  options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<ListenProcess> {
   const child = spawn(process.execPath, [BIN, "listen", "--port", "0", ...args], {
-    env: { ...process.env, NO_COLOR: "1", ...env },
+    cwd: options.cwd ?? SCRATCH,
+    env: cliEnv(options.env),
   });
   let out = "";
   let err = "";

@@ -212,7 +212,7 @@ describe("many events", () => {
       count: 200,
       concurrency: 16,
       makeEvent: (i) => fakeEvent("OrderConfirmedEvent", { seed: 5, index: i }),
-      hooks: { onDone: () => void n++ },
+      track: () => ({ done: () => void n++ }),
     });
     expect(summary).toMatchObject({ count: 200, delivered: 200, dead: 0, attempts: 200 });
     expect(n).toBe(200);

@@ -20,8 +20,9 @@ const orderNo: OrderConfirmedEvent["OrderNo"] = "SO1001";
 const orderId: OrderConfirmedEvent["OrderId"] = 42;
 // @ts-expect-error OrderNo is a string
 const wrongOrderNo: OrderConfirmedEvent["OrderNo"] = 1001;
-// @ts-expect-error there is no such field
-type NoSuchField = OrderConfirmedEvent["OrderNumber"];
+const readsNoSuchField = (payload: OrderConfirmedEvent) =>
+  // @ts-expect-error there is no such field
+  payload.OrderNumber;
 
 const entity: SkuChangedNotification["EntityChanged"] = "tClientProductSku";
 // @ts-expect-error EntityChanged is one of the documented tables
@@ -57,6 +58,7 @@ async function usage(): Promise<void> {
 }
 
 void [
+  readsNoSuchField,
   orderNo,
   orderId,
   wrongOrderNo,

@@ -2,11 +2,20 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { eventTypeInfos } from "../../src/events/catalog.js";
 import { GENERATED_FILE, renderPayloadTypes } from "../../src/events/codegen.js";
+import { CONFIG_SCHEMA_FILE, renderConfigSchema } from "../../src/store/config.js";
 
-describe("generated payload types", () => {
-  it("are up to date with the fixtures (npm run codegen rewrites them)", () => {
+const write = process.env.NORCE_EVENT_CODEGEN === "write";
+
+describe("generated files (npm run codegen rewrites them)", () => {
+  it("payload types are up to date with the fixtures", () => {
     const rendered = renderPayloadTypes(eventTypeInfos());
-    if (process.env.NORCE_EVENT_CODEGEN === "write") writeFileSync(GENERATED_FILE, rendered);
+    if (write) writeFileSync(GENERATED_FILE, rendered);
     expect(readFileSync(GENERATED_FILE, "utf8")).toBe(rendered);
+  });
+
+  it("the config schema is up to date with the catalog", () => {
+    const rendered = renderConfigSchema();
+    if (write) writeFileSync(CONFIG_SCHEMA_FILE, rendered);
+    expect(readFileSync(CONFIG_SCHEMA_FILE, "utf8")).toBe(rendered);
   });
 });

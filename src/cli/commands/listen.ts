@@ -5,12 +5,14 @@ import {
   createListener,
   type Listener,
   type ListenerStats,
+  type ReceivedEvent,
   type Sink,
 } from "../../listener/server.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../main.js";
 import { createWriter, say } from "../output.js";
+import { loadProject } from "../project.js";
 import {
   formatReceived,
   plainReceivedStyle,
@@ -57,8 +59,11 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     options.json || !globals.color || !process.stdout.isTTY
       ? plainReceivedStyle
       : await import("../style.js");
+  const project = loadProject(globals);
+  const store = await project.store();
   const out = createWriter();
   const sinks: Sink[] = [
+    ...(store ? [{ write: (event: ReceivedEvent) => store.recordReceived(event) }] : []),
     {
       write(event) {
         if (!matches(event.type)) return;
@@ -98,6 +103,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     sinks,
   });
   printBanner(listener, options, forwardTo);
+  if (store) say(`  recording to ${store.path} (norce-event log shows it)`);
 
   const stop = interruptSignal();
   await new Promise<void>((resolve) =>
@@ -106,6 +112,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   stop.dispose();
   await listener.close();
   await responder.close();
+  await project.close();
   await out.flush();
   say(formatStats(listener.stats()));
   process.exitCode = EXIT_OK;

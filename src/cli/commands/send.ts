@@ -1,27 +1,24 @@
 import { deliverMany } from "../../delivery/batch.js";
-import { type Attempt, type Delivery, deliverEvent } from "../../delivery/engine.js";
+import type { Attempt, Delivery } from "../../delivery/engine.js";
 import { buildHeaders, parseHeaders } from "../../delivery/headers.js";
-import { createPolicy } from "../../delivery/policy.js";
+import { createPolicy, type DeliveryPolicy } from "../../delivery/policy.js";
 import { parseSigningSecret, signHeaders } from "../../delivery/signing.js";
-import { getEventType } from "../../events/catalog.js";
+import { type EventTypeInfo, eventTypeInfos, getEventType } from "../../events/catalog.js";
 import type { NorceEvent } from "../../events/event.js";
 import { createEventFactory } from "../../events/factory.js";
-import { UsageError } from "../../shared/errors.js";
-import { isSecretHeader, maskHeaders } from "../../shared/secrets.js";
+import { EventTypeOffError, UsageError } from "../../shared/errors.js";
+import { maskHeaders } from "../../shared/secrets.js";
 import { DEFAULT_RECEIVER_URL, parseTargetUrl } from "../../shared/url.js";
+import { type LoadedConfig, settingsFor } from "../../store/config.js";
+import type { EventStore } from "../../store/db.js";
+import { recordDelivery } from "../../store/recorder.js";
+import { resolveTemplate, type StoredHeader, toStoredHeaders } from "../../store/templates.js";
+import { deliverShown, loadStyle, type Output, secretValues } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../main.js";
 import { print, say } from "../output.js";
-import {
-  attemptJson,
-  deliveryJson,
-  formatAttemptLine,
-  formatHeadLine,
-  formatOutcome,
-  plainStyle,
-  round,
-  type Style,
-} from "../render/delivery.js";
+import { loadProject } from "../project.js";
+import { attemptJson, round } from "../render/delivery.js";
 import { interruptSignal } from "../signals.js";
 import { type PayloadOptions, payloadOptions } from "./generate.js";
 
@@ -31,7 +28,7 @@ export interface SendOptions extends PayloadOptions {
   timeout: number;
   maxRetries?: number;
   retry: boolean;
-  timeScale: number;
+  timeScale?: number;
   count?: number;
   concurrency: number;
   json?: boolean;
@@ -39,6 +36,18 @@ export interface SendOptions extends PayloadOptions {
   showSecrets?: boolean;
   signSecret?: string;
   messageId?: string;
+  all?: boolean;
+  force?: boolean;
+}
+
+/** Where and how one type is sent, after flags, config and defaults are merged. */
+interface Target {
+  info: EventTypeInfo;
+  url: string;
+  /** Resolved, ready to send. */
+  headers: Record<string, string>;
+  /** As the store keeps them (templates, masked secrets). */
+  stored: StoredHeader[];
 }
 
 export async function runSend(
@@ -46,15 +55,41 @@ export async function runSend(
   options: SendOptions,
   globals: GlobalOptions,
 ): Promise<number> {
-  let type = typeArg;
-  let to = options.to;
+  const project = loadProject(globals);
+  try {
+    return await send(typeArg, options, globals, project);
+  } finally {
+    await project.close();
+  }
+}
+
+async function send(
+  typeArg: string | undefined,
+  options: SendOptions,
+  globals: GlobalOptions,
+  project: ReturnType<typeof loadProject>,
+): Promise<number> {
+  const config = project.config;
   let headerArgs = options.header ?? [];
   let editedPayload: Record<string, unknown> | undefined;
-  if (!type || !to) {
-    if (type && !to) {
-      throw new UsageError("send needs --to <url>, the receiver to deliver to", {
-        hint: `e.g. --to ${DEFAULT_RECEIVER_URL} (norce-event listen runs a receiver there)`,
+  let type = typeArg;
+  let to = options.to;
+
+  if (options.all) {
+    if (type)
+      throw new UsageError("send --all sends every enabled type; leave out the type", {
+        hint: "norce-event send --all",
       });
+    return await sendAll(options, globals, project);
+  }
+  if (!type || (!to && !(type && settingsFor(config, getEventType(type).name).url))) {
+    if (type && !to) {
+      throw new UsageError(
+        `send needs --to <url>, or a url for ${getEventType(type).name} in norce-event.config.json`,
+        {
+          hint: `e.g. --to ${DEFAULT_RECEIVER_URL} (norce-event listen runs a receiver there), or norce-event init`,
+        },
+      );
     }
     if (!isInteractive() || options.json) {
       throw new UsageError("send needs an event type and --to <url>", {
@@ -72,13 +107,8 @@ export async function runSend(
   }
 
   const info = getEventType(type);
-  const url = parseTargetUrl(to);
-  const policy = createPolicy({
-    timeoutMs: options.timeout,
-    timeScale: options.timeScale,
-    maxRetries: options.retry === false ? 0 : (options.maxRetries ?? 16),
-  });
-  const headers = parseHeaders(headerArgs);
+  const target = resolveTarget(info, { to, headerArgs, force: options.force ?? false }, config);
+  const policy = policyFrom(options, config);
   const signingKey = options.signSecret ? parseSigningSecret(options.signSecret) : undefined;
   const factory = createEventFactory(info, {
     ...(await payloadOptions(options)),
@@ -88,83 +118,181 @@ export async function runSend(
     ? (index: number) => ({ ...factory.event(index), payload: editedPayload as never })
     : (index: number) => factory.event(index);
   for (const warning of factory.warnings) say(`warning: ${warning}`);
-
   const sample = makeEvent(0);
-  const { dropped } = buildHeaders(sample, headers, { signing: Boolean(signingKey) });
-  for (const name of dropped) {
-    say(`warning: -H ${name} dropped: Norce's system headers take precedence over headers you add`);
-  }
-  const secrets = Object.entries(headers)
-    .filter(([name]) => isSecretHeader(name))
-    .map(([, value]) => value);
-  const style = options.json ? plainStyle : await loadStyle(globals);
+  warnDropped(sample, target.headers, Boolean(signingKey));
+  const output: Output = {
+    json: options.json ?? false,
+    style: await loadStyle(globals, options.json ?? false),
+    secrets: secretValues(target.headers),
+  };
 
   if (options.dryRun) {
-    printDryRun(sample, url, headers, signingKey, options);
+    printDryRun(sample, target, signingKey, options);
     return EXIT_OK;
   }
 
-  const count = options.count ?? 1;
+  const store = await project.store();
   const signal = interruptSignal();
-  const deliverOptions = {
-    to: url,
-    headers,
-    policy,
-    signal: signal.signal,
-    ...(signingKey ? { signingKey } : {}),
-  };
-
-  if (count === 1) {
-    const started = performance.now();
-    if (!options.json)
-      print(
-        formatHeadLine(sample, url, { seed: factory.seed, timeScale: policy.timeScale }, style),
-      );
-    const delivery = await deliverEvent(sample, {
-      ...deliverOptions,
-      hooks: {
-        onAttempt: (attempt) => {
-          if (options.json) print(JSON.stringify(attemptJson(sample, attempt, secrets)));
-          else print(formatAttemptLine(attempt, style, secrets));
+  try {
+    const count = options.count ?? 1;
+    if (count === 1) {
+      const delivery = await deliverShown(
+        sample,
+        {
+          to: target.url,
+          headers: target.headers,
+          storedHeaders: target.stored,
+          policy,
+          signal: signal.signal,
+          seed: factory.seed,
+          ...(signingKey ? { signingKey } : {}),
         },
-      },
-    });
-    const realMs = performance.now() - started;
-    if (options.json) print(JSON.stringify(deliveryJson(delivery, realMs, { seed: factory.seed })));
-    else print(formatOutcome(delivery, style, realMs));
+        output,
+        store,
+      );
+      if (delivery.outcome === "interrupted") sayResume(store, 1);
+      return exitCode([delivery.outcome]);
+    }
+    return await sendMany(
+      info,
+      target,
+      policy,
+      { count, makeEvent, seed: factory.seed },
+      options,
+      output,
+      store,
+      signal.signal,
+      signingKey,
+    );
+  } finally {
     signal.dispose();
-    return exitCode(delivery.outcome);
   }
+}
 
-  const progress = !options.json && process.stderr.isTTY ? await createProgress(count) : undefined;
+/** `send --all`: one event of every enabled type, each to its own URL. */
+async function sendAll(
+  options: SendOptions,
+  globals: GlobalOptions,
+  project: ReturnType<typeof loadProject>,
+): Promise<number> {
+  const config = project.config;
+  const enabled = eventTypeInfos().filter((info) => settingsFor(config, info.name).enabled);
+  if (enabled.length === 0)
+    throw new EventTypeOffError("every event type", config?.shown ?? "the config");
+  const missing = enabled.filter((info) => !options.to && !settingsFor(config, info.name).url);
+  if (missing.length > 0) {
+    throw new UsageError(`send --all needs a url for ${missing.map((i) => i.name).join(", ")}`, {
+      hint: "give --to, or set url in norce-event.config.json (norce-event init writes one)",
+    });
+  }
+  const policy = policyFrom(options, config);
+  const signingKey = options.signSecret ? parseSigningSecret(options.signSecret) : undefined;
+  const output: Output = {
+    json: options.json ?? false,
+    style: await loadStyle(globals, options.json ?? false),
+    secrets: [],
+  };
+  const store = await project.store();
+  const signal = interruptSignal();
+  const outcomes: Delivery["outcome"][] = [];
+  try {
+    for (const [index, info] of enabled.entries()) {
+      if (signal.signal.aborted) break;
+      const target = resolveTarget(
+        info,
+        { to: options.to, headerArgs: options.header ?? [], force: false },
+        config,
+      );
+      const factory = createEventFactory(info, {
+        ...(await payloadOptions({
+          ...options,
+          ...(options.seed === undefined ? {} : { seed: options.seed + index }),
+        })),
+      });
+      const event = factory.event(0);
+      warnDropped(event, target.headers, Boolean(signingKey));
+      output.secrets = secretValues(target.headers);
+      const delivery = await deliverShown(
+        event,
+        {
+          to: target.url,
+          headers: target.headers,
+          storedHeaders: target.stored,
+          policy,
+          signal: signal.signal,
+          seed: factory.seed,
+          ...(signingKey ? { signingKey } : {}),
+        },
+        output,
+        store,
+      );
+      outcomes.push(delivery.outcome);
+    }
+  } finally {
+    signal.dispose();
+  }
+  const skipped = eventTypeInfos().length - enabled.length;
+  if (!output.json) {
+    const delivered = outcomes.filter((o) => o === "delivered").length;
+    print(
+      `${delivered} of ${enabled.length} enabled types delivered${skipped > 0 ? ` (${skipped} off in ${config?.shown}: not sent, as Norce would not)` : ""}`,
+    );
+  }
+  if (outcomes.includes("interrupted") || outcomes.length < enabled.length) sayResume(store, 1);
+  return exitCode(outcomes.length < enabled.length ? [...outcomes, "interrupted"] : outcomes);
+}
+
+async function sendMany(
+  info: EventTypeInfo,
+  target: Target,
+  policy: DeliveryPolicy,
+  run: { count: number; makeEvent: (index: number) => NorceEvent; seed: number },
+  options: SendOptions,
+  output: Output,
+  store: EventStore | undefined,
+  signal: AbortSignal,
+  signingKey: Buffer | undefined,
+): Promise<number> {
+  const progress =
+    !output.json && process.stderr.isTTY ? await createProgress(run.count) : undefined;
   const deadList: Delivery[] = [];
   const summary = await deliverMany({
-    ...deliverOptions,
-    count,
+    to: target.url,
+    headers: target.headers,
+    policy,
+    signal,
+    ...(signingKey ? { signingKey } : {}),
+    count: run.count,
     concurrency: options.concurrency,
-    makeEvent,
-    hooks: {
-      ...(options.json
-        ? {
-            onAttempt: (event: NorceEvent, attempt: Attempt) => {
-              print(JSON.stringify(attemptJson(event, attempt, secrets)));
-            },
-          }
-        : {}),
-      onDone: (delivery) => {
-        progress?.increment();
-        if (delivery.outcome === "dead" && deadList.length < 10) deadList.push(delivery);
-      },
+    makeEvent: run.makeEvent,
+    track: (event) => {
+      const recording = store
+        ? recordDelivery(store, { event, url: target.url, headers: target.stored, policy })
+        : undefined;
+      return {
+        hooks: {
+          onAttempt: (attempt: Attempt) => {
+            if (output.json) print(JSON.stringify(attemptJson(event, attempt, output.secrets)));
+            recording?.hooks.onAttempt(attempt);
+          },
+          ...(recording ? { onWait: recording.hooks.onWait } : {}),
+        },
+        done: (delivery: Delivery) => {
+          recording?.finish(delivery);
+          progress?.increment();
+          if (delivery.outcome === "dead" && deadList.length < 10) deadList.push(delivery);
+        },
+      };
     },
   });
   progress?.stop();
-  if (options.json) {
+  if (output.json) {
     print(
       JSON.stringify({
         kind: "summary",
         type: info.name,
-        url,
-        seed: factory.seed,
+        url: target.url,
+        seed: run.seed,
         ...summary,
         latencyMs: {
           p50: round(summary.latencyMs.p50),
@@ -178,24 +306,86 @@ export async function runSend(
     );
   } else {
     const { formatBatchSummary } = await import("../render/batch.js");
-    print(formatBatchSummary(info.name, url, factory.seed, summary, deadList, style));
+    print(formatBatchSummary(info.name, target.url, run.seed, summary, deadList, output.style));
   }
-  signal.dispose();
-  if (summary.interrupted > 0 || summary.notStarted > 0) return EXIT_INTERRUPTED;
+  if (summary.interrupted > 0 || summary.notStarted > 0) {
+    sayResume(store, summary.interrupted);
+    return EXIT_INTERRUPTED;
+  }
   return summary.dead > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
-function exitCode(outcome: Delivery["outcome"]): number {
-  return outcome === "delivered" ? EXIT_OK : outcome === "dead" ? EXIT_FAILED : EXIT_INTERRUPTED;
+/** Flags over the type's settings over the defaults; `${VAR}` resolved; off types refused. */
+function resolveTarget(
+  info: EventTypeInfo,
+  given: { to: string | undefined; headerArgs: readonly string[]; force: boolean },
+  config: LoadedConfig | undefined,
+): Target {
+  const settings = settingsFor(config, info.name);
+  if (!settings.enabled && !given.force)
+    throw new EventTypeOffError(info.name, config?.shown ?? "the config");
+  const file = config?.shown;
+  const url = parseTargetUrl(
+    given.to ??
+      resolveTemplate(settings.url ?? "", {
+        ...(file ? { file } : {}),
+        field: `the url of ${info.name}`,
+      }),
+    given.to ? "--to" : `${file}: url`,
+  );
+  const flagHeaders = parseHeaders(given.headerArgs);
+  const flagNames = new Set(Object.keys(flagHeaders).map((n) => n.toLowerCase()));
+  const fromConfig = Object.entries(settings.headers).filter(
+    ([name]) => !flagNames.has(name.toLowerCase()),
+  );
+  const headers: Record<string, string> = {};
+  for (const [name, template] of fromConfig) {
+    headers[name] = resolveTemplate(template, {
+      ...(file ? { file } : {}),
+      field: `headers.${name}`,
+    });
+  }
+  for (const [name, value] of Object.entries(flagHeaders)) {
+    headers[name] = resolveTemplate(value, { field: `-H ${name}` });
+  }
+  const stored: StoredHeader[] = [
+    ...fromConfig.map(([name, template]) => ({ name, template })),
+    ...toStoredHeaders(flagHeaders),
+  ];
+  return { info, url, headers, stored };
+}
+
+function policyFrom(options: SendOptions, config: LoadedConfig | undefined): DeliveryPolicy {
+  return createPolicy({
+    timeoutMs: options.timeout,
+    timeScale: options.timeScale ?? config?.data.timeScale ?? 1,
+    maxRetries: options.retry === false ? 0 : (options.maxRetries ?? 16),
+  });
+}
+
+function warnDropped(event: NorceEvent, headers: Record<string, string>, signing: boolean): void {
+  for (const name of buildHeaders(event, headers, { signing }).dropped) {
+    say(
+      `warning: header ${name} dropped: Norce's system headers take precedence over headers you add`,
+    );
+  }
+}
+
+function sayResume(store: EventStore | undefined, pending: number): void {
+  if (store && pending > 0) {
+    say(
+      `${pending === 1 ? "The event is" : `${pending} events are`} pending in ${store.path}; norce-event resume continues where ${pending === 1 ? "it" : "they"} left off.`,
+    );
+  }
+}
+
+function exitCode(outcomes: readonly Delivery["outcome"][]): number {
+  if (outcomes.includes("interrupted")) return EXIT_INTERRUPTED;
+  return outcomes.every((o) => o === "delivered") ? EXIT_OK : EXIT_FAILED;
 }
 
 function isInteractive(): boolean {
   return process.stdin.isTTY === true && process.stdout.isTTY === true;
-}
-
-async function loadStyle(globals: GlobalOptions): Promise<Style> {
-  if (!globals.color || !process.stdout.isTTY) return plainStyle;
-  return await import("../style.js");
 }
 
 async function createProgress(total: number) {
@@ -218,17 +408,16 @@ async function createProgress(total: number) {
 }
 
 function printDryRun(
-  event: ReturnType<ReturnType<typeof createEventFactory>["event"]>,
-  url: string,
-  userHeaders: Record<string, string>,
+  event: NorceEvent,
+  target: Target,
   signingKey: Buffer | undefined,
   options: SendOptions,
 ): void {
   const body = JSON.stringify(event.payload);
-  const target = new URL(url);
-  const { headers } = buildHeaders(event, userHeaders, { signing: Boolean(signingKey) });
+  const url = new URL(target.url);
+  const { headers } = buildHeaders(event, target.headers, { signing: Boolean(signingKey) });
   const all: Record<string, string> = {
-    host: target.host,
+    host: url.host,
     ...headers,
     ...(signingKey
       ? signHeaders(signingKey, event.messageId, Math.floor(Date.now() / 1000), body)
@@ -237,12 +426,12 @@ function printDryRun(
   };
   const shown = maskHeaders(all, options.showSecrets);
   if (options.json) {
-    print(JSON.stringify({ method: "POST", url, headers: shown, body: event.payload }));
+    print(JSON.stringify({ method: "POST", url: target.url, headers: shown, body: event.payload }));
     return;
   }
-  print(`POST ${target.pathname}${target.search} HTTP/1.1`);
+  print(`POST ${url.pathname}${url.search} HTTP/1.1`);
   for (const [name, value] of Object.entries(shown)) print(`${name}: ${value}`);
   print();
   print(body);
-  say(`(dry run: nothing was sent to ${url})`);
+  say(`(dry run: nothing was sent to ${target.url})`);
 }

@@ -87,8 +87,8 @@ export function formatNext(next: NextAttempt, style: Style): string {
 }
 
 export function formatOutcome(delivery: Delivery, style: Style, realMs: number): string {
-  const n = delivery.attempts.length;
-  const last = delivery.attempts[n - 1];
+  const last = delivery.attempts.at(-1);
+  const n = delivery.priorAttempts + delivery.attempts.length;
   const clocks = style.dim(
     ` · schedule ${scheduleLabel(last?.scheduleMs ?? 0)} · real ${formatDuration(realMs)}`,
   );
@@ -150,7 +150,7 @@ export function deliveryJson(
     timestamp: delivery.event.timestamp,
     url: delivery.url,
     outcome: delivery.outcome,
-    attempts: delivery.attempts.length,
+    attempts: delivery.priorAttempts + delivery.attempts.length,
     lastStatus: delivery.attempts.at(-1)?.status ?? null,
     realMs: round(realMs),
     pending: delivery.pending

@@ -1,0 +1,135 @@
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { dirname, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseHeaders } from "../../delivery/headers.js";
+import { eventTypeInfos } from "../../events/catalog.js";
+import type { EventTypeName } from "../../events/payloads.generated.js";
+import { selectEventTypes } from "../../events/select.js";
+import { UsageError } from "../../shared/errors.js";
+import { isSecretHeader } from "../../shared/secrets.js";
+import { DEFAULT_RECEIVER_URL, parseTargetUrl } from "../../shared/url.js";
+import {
+  CONFIG_FILE,
+  CONFIG_SCHEMA_FILE,
+  type ConfigFile,
+  loadConfig,
+} from "../../store/config.js";
+import { templateVariables } from "../../store/templates.js";
+import type { GlobalOptions } from "../main.js";
+import { print, say } from "../output.js";
+
+export interface InitOptions {
+  url?: string;
+  header?: string[];
+  types?: string[];
+  timeScale?: number;
+  force?: boolean;
+}
+
+export async function runInit(options: InitOptions, globals: GlobalOptions): Promise<number> {
+  const path = resolve(globals.config ?? CONFIG_FILE);
+  const shown = relative(process.cwd(), path) || path;
+  if (existsSync(path) && !options.force) {
+    throw new UsageError(`${shown} already exists`, {
+      hint: "edit it, or add --force to write a new one over it",
+    });
+  }
+  const given =
+    options.url !== undefined || options.header !== undefined || options.types !== undefined;
+  const interactive = !given && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const answers = interactive
+    ? await ask()
+    : { url: options.url, headers: options.header ?? [], types: options.types };
+
+  const url = parseTargetUrl(answers.url ?? DEFAULT_RECEIVER_URL, "--url");
+  const chosen = new Set(selectEventTypes(answers.types).map((info) => info.name));
+  const { headers, exports } = keepSecretsOut(parseHeaders(answers.headers));
+  const config: ConfigFile = {
+    $schema: schemaReference(dirname(path)),
+    url,
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
+    events: Object.fromEntries(
+      eventTypeInfos().map((info) => [info.name, { enabled: chosen.has(info.name) }]),
+    ) as Partial<Record<EventTypeName, { enabled: boolean }>>,
+  };
+  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
+  loadConfig(path); // what we wrote must be valid; this throws if not
+
+  const on = chosen.size;
+  print(`wrote ${shown}: ${on} of ${eventTypeInfos().length} event types on, url ${url}`);
+  for (const [name, variable] of exports) {
+    say(
+      `  ${name} is written as a \${${variable}} reference (tokens stay out of git): export ${variable}=… before sending`,
+    );
+  }
+  print(
+    `next: norce-event send ${[...chosen][0] ?? "OrderConfirmedEvent"}   (uses the url and headers from the file)`,
+  );
+  return 0;
+}
+
+/**
+ * Secret header values given literally become `${VARIABLE}` references: the file is meant for
+ * git, and tokens never go to disk in plain text.
+ */
+function keepSecretsOut(headers: Record<string, string>): {
+  headers: Record<string, string>;
+  exports: [string, string][];
+} {
+  const out: Record<string, string> = {};
+  const exports: [string, string][] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (!isSecretHeader(name) || templateVariables(value).length > 0) {
+      out[name] = value;
+      continue;
+    }
+    const variable =
+      name.toLowerCase() === "authorization"
+        ? "NORCE_TOKEN"
+        : `NORCE_${name.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}`;
+    const scheme = /^(Bearer|Basic|Token|ApiKey)\s+/i.exec(value)?.[0] ?? "";
+    out[name] = `${scheme}\${${variable}}`;
+    exports.push([name, variable]);
+  }
+  return { headers: out, exports };
+}
+
+/** `$schema` for editors: the shipped schema, relative to the config's folder. */
+function schemaReference(dir: string): string {
+  const rel = relative(dir, fileURLToPath(CONFIG_SCHEMA_FILE)).split("\\").join("/");
+  return rel.startsWith(".") ? rel : `./${rel}`;
+}
+
+async function ask(): Promise<{ url: string; headers: string[]; types: string[] }> {
+  const { checkbox, input } = await import("@inquirer/prompts");
+  const infos = eventTypeInfos();
+  const types = await checkbox({
+    message: "Event types to switch on (as in Norce's Admin UI)",
+    choices: infos.map((info) => ({
+      name: `${info.name} (${info.category})`,
+      value: info.name,
+      checked: true,
+    })),
+    pageSize: 19,
+    validate: (chosen) => (chosen.length > 0 ? true : "switch on at least one"),
+  });
+  const url = await input({
+    message: "Receiver URL",
+    default: DEFAULT_RECEIVER_URL,
+    validate: (value) => {
+      try {
+        parseTargetUrl(value);
+        return true;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+  });
+  const auth = await input({
+    message: "Authorization header value (empty for none; a token is stored as ${NORCE_TOKEN})",
+    default: "",
+  });
+  return { url, headers: auth.trim() ? [`Authorization: ${auth.trim()}`] : [], types };
+}

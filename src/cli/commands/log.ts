@@ -1,0 +1,88 @@
+import { UsageError } from "../../shared/errors.js";
+import type { DeliveryState, LogRow } from "../../store/db.js";
+import type { GlobalOptions } from "../main.js";
+import { print, say } from "../output.js";
+import { loadProject } from "../project.js";
+import { renderTable } from "../table.js";
+
+export interface LogOptions {
+  type?: string;
+  state?: DeliveryState;
+  direction?: "sent" | "received";
+  since?: number;
+  limit: number;
+  json?: boolean;
+}
+
+export async function runLog(options: LogOptions, globals: GlobalOptions): Promise<number> {
+  const project = loadProject(globals);
+  if (!project.storePath)
+    throw new UsageError("log reads the event store, and --no-store turns it off");
+  try {
+    const store = (await project.store({ mustExist: true }))!;
+    const type = options.type
+      ? ((await import("../../events/catalog.js")).findEventType(options.type)?.name ??
+        options.type)
+      : undefined;
+    const rows = store.log({
+      ...(type ? { type } : {}),
+      ...(options.state ? { state: options.state } : {}),
+      ...(options.direction ? { direction: options.direction } : {}),
+      ...(options.since ? { since: Date.now() - options.since } : {}),
+      limit: options.limit,
+    });
+    if (options.json) {
+      print(
+        JSON.stringify(
+          rows.map((r) => ({ ...r, time: new Date(r.time).toISOString() })),
+          null,
+          2,
+        ),
+      );
+      return 0;
+    }
+    if (rows.length === 0) {
+      say(
+        `no events${options.type || options.state || options.direction || options.since ? " match" : " yet"} in ${store.path}`,
+      );
+      return 0;
+    }
+    print(
+      renderTable(
+        ["TIME", "DIR", "TYPE", "MESSAGE ID", "ATTEMPTS", "STATUS", "STATE", "TARGET"],
+        rows.map(toCells),
+        {
+          alignRight: [4, 5],
+          maxWidth: process.stdout.isTTY ? process.stdout.columns || 160 : 200,
+        },
+      ),
+    );
+    say(
+      `${rows.length} shown, newest first · ${store.path} · norce-event show <message id> for one`,
+    );
+    return 0;
+  } finally {
+    await project.close();
+  }
+}
+
+function toCells(row: LogRow): string[] {
+  return [
+    localDateTime(row.time),
+    row.direction,
+    row.type ?? "(no type)",
+    row.messageId ?? "—",
+    String(row.attempts),
+    row.lastStatus === null ? "—" : String(row.lastStatus),
+    row.state === "received" && row.problems > 0
+      ? `received, ${row.problems} problem${row.problems === 1 ? "" : "s"}`
+      : row.state,
+    row.target,
+  ];
+}
+
+export function localDateTime(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}

@@ -1,0 +1,114 @@
+import { parseHeaders } from "../../delivery/headers.js";
+import { createPolicy } from "../../delivery/policy.js";
+import { findEventType } from "../../events/catalog.js";
+import { UsageError } from "../../shared/errors.js";
+import { parseTargetUrl } from "../../shared/url.js";
+import { settingsFor } from "../../store/config.js";
+import { receivedStaticHeaders, storedEvent } from "../../store/restore.js";
+import {
+  resolveTemplate,
+  restoreHeaders,
+  type StoredHeader,
+  toStoredHeaders,
+} from "../../store/templates.js";
+import { deliverShown, loadStyle, secretValues } from "../deliveries.js";
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
+import type { GlobalOptions } from "../main.js";
+import { loadProject } from "../project.js";
+import { interruptSignal } from "../signals.js";
+
+export interface ReplayOptions {
+  to?: string;
+  newId?: boolean;
+  header?: string[];
+  timeout: number;
+  maxRetries?: number;
+  retry: boolean;
+  timeScale?: number;
+  json?: boolean;
+}
+
+export async function runReplay(
+  messageId: string,
+  options: ReplayOptions,
+  globals: GlobalOptions,
+): Promise<number> {
+  const project = loadProject(globals);
+  if (!project.storePath)
+    throw new UsageError("replay reads the event store, and --no-store turns it off");
+  try {
+    const store = (await project.store({ mustExist: true }))!;
+    const found = store.find(messageId);
+    if (!found) {
+      throw new UsageError(`no event with message id ${messageId} in ${store.path}`, {
+        hint: "norce-event log lists the stored ones (kept 7 days)",
+      });
+    }
+    const sent = found.deliveries.at(-1);
+    const received = found.received.at(-1);
+    const record = sent ?? received!;
+    const info = record.type ? findEventType(record.type) : undefined;
+    if (!info) {
+      throw new UsageError(
+        `${found.messageId} has no known event type (${record.type ?? "none"}), so it cannot be replayed as a Norce event`,
+      );
+    }
+    const event = storedEvent(
+      sent ? sent : { ...received!, timestamp: received!.headers["norce-event-timestamp"] ?? null },
+      { newId: options.newId ?? false, path: store.path },
+    );
+    const settings = settingsFor(project.config, info.name);
+    const url = parseTargetUrl(
+      options.to ??
+        sent?.url ??
+        (settings.url
+          ? resolveTemplate(settings.url, {
+              file: project.config?.shown ?? "",
+              field: `the url of ${info.name}`,
+            })
+          : ""),
+      options.to ? "--to" : "the stored url",
+    );
+    const given = parseHeaders(options.header);
+    const stored: StoredHeader[] = sent ? sent.headers : receivedStaticHeaders(received!);
+    const headers = restoreHeaders(stored, given, `${found.messageId}`);
+    const policy = createPolicy({
+      timeoutMs: options.timeout,
+      timeScale: options.timeScale ?? project.config?.data.timeScale ?? 1,
+      maxRetries: options.retry === false ? 0 : (options.maxRetries ?? 16),
+    });
+    const signal = interruptSignal();
+    try {
+      const delivery = await deliverShown(
+        event,
+        {
+          to: url,
+          headers,
+          storedHeaders: [
+            ...stored.filter(
+              (h) => !Object.keys(given).some((g) => g.toLowerCase() === h.name.toLowerCase()),
+            ),
+            ...toStoredHeaders(given),
+          ],
+          policy,
+          signal: signal.signal,
+        },
+        {
+          json: options.json ?? false,
+          style: await loadStyle(globals, options.json ?? false),
+          secrets: secretValues(headers),
+        },
+        store,
+      );
+      return delivery.outcome === "delivered"
+        ? EXIT_OK
+        : delivery.outcome === "dead"
+          ? EXIT_FAILED
+          : EXIT_INTERRUPTED;
+    } finally {
+      signal.dispose();
+    }
+  } finally {
+    await project.close();
+  }
+}

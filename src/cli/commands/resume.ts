@@ -1,0 +1,83 @@
+import { parseHeaders } from "../../delivery/headers.js";
+import { UsageError } from "../../shared/errors.js";
+import { isAlive, resumeState, storedEvent } from "../../store/restore.js";
+import { restoreHeaders } from "../../store/templates.js";
+import { deliverShown, loadStyle, secretValues } from "../deliveries.js";
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
+import type { GlobalOptions } from "../main.js";
+import { print, say } from "../output.js";
+import { loadProject } from "../project.js";
+import { interruptSignal } from "../signals.js";
+
+export interface ResumeOptions {
+  header?: string[];
+  to?: string;
+  timeScale?: number;
+  json?: boolean;
+}
+
+export async function runResume(options: ResumeOptions, globals: GlobalOptions): Promise<number> {
+  const project = loadProject(globals);
+  if (!project.storePath)
+    throw new UsageError("resume reads the event store, and --no-store turns it off");
+  try {
+    const store = (await project.store({ mustExist: true }))!;
+    const all = store.pending();
+    const owned = all.filter((d) => isAlive(d.ownerPid));
+    const pending = all.filter((d) => !isAlive(d.ownerPid));
+    for (const d of owned)
+      say(`${d.messageId} is still being sent by process ${d.ownerPid}; left to it`);
+    if (pending.length === 0) {
+      say(`nothing to resume in ${store.path}`);
+      return EXIT_OK;
+    }
+    const given = parseHeaders(options.header);
+    // Check every event before sending any: a header that cannot be restored is named, not skipped.
+    const prepared = pending.map((record) => ({
+      record,
+      event: storedEvent(record, { path: store.path }),
+      headers: restoreHeaders(record.headers, given, record.messageId),
+    }));
+    const output = {
+      json: options.json ?? false,
+      style: await loadStyle(globals, options.json ?? false),
+      secrets: [] as string[],
+    };
+    if (!output.json)
+      print(
+        `resuming ${prepared.length} pending event${prepared.length === 1 ? "" : "s"} where ${prepared.length === 1 ? "it" : "they"} left off`,
+      );
+    const signal = interruptSignal();
+    try {
+      const deliveries = await Promise.all(
+        prepared.map(({ record, event, headers }) => {
+          output.secrets.push(...secretValues(headers));
+          return deliverShown(
+            event,
+            {
+              to: options.to ?? record.url,
+              headers,
+              storedHeaders: record.headers,
+              policy: {
+                ...record.policy,
+                ...(options.timeScale ? { timeScale: options.timeScale } : {}),
+              },
+              signal: signal.signal,
+              resume: resumeState(record),
+              resumeId: record.id,
+            },
+            output,
+            store,
+          );
+        }),
+      );
+      const outcomes = deliveries.map((d) => d.outcome);
+      if (outcomes.includes("interrupted")) return EXIT_INTERRUPTED;
+      return outcomes.every((o) => o === "delivered") ? EXIT_OK : EXIT_FAILED;
+    } finally {
+      signal.dispose();
+    }
+  } finally {
+    await project.close();
+  }
+}
