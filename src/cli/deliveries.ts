@@ -5,8 +5,8 @@ import { type DeliverOptions, type Delivery, deliverEvent } from "../delivery/en
 import { createPolicy } from "../delivery/policy.js";
 import type { NorceEvent } from "../events/event.js";
 import { isSecretHeader } from "../shared/secrets.js";
-import type { EventStore } from "../store/db.js";
-import { combineHooks, recordDelivery } from "../store/recorder.js";
+import type { DeliveryRecord, EventStore } from "../store/db.js";
+import { combineHooks, recordDelivery, recordingRun } from "../store/recorder.js";
 import type { StoredHeader } from "../store/templates.js";
 import type { GlobalOptions } from "./main.js";
 import { print } from "./output.js";
@@ -44,19 +44,25 @@ export async function deliverShown(
   options: Omit<DeliverOptions, "hooks"> & {
     storedHeaders: StoredHeader[];
     seed?: number;
-    resumeId?: string;
+    /** A stored delivery this continues. */
+    resumeRecord?: DeliveryRecord;
   },
   output: Output,
   store: EventStore | undefined,
 ): Promise<Delivery> {
   const policy = createPolicy(options.policy);
   const recording = store
-    ? recordDelivery(store, {
-        event,
-        url: options.to,
-        headers: options.storedHeaders,
-        policy,
-        ...(options.resumeId ? { resumeId: options.resumeId } : {}),
+    ? recordDelivery(store, recordingRun(options.to, options.storedHeaders, policy), event, {
+        watched: true,
+        ...(options.resumeRecord
+          ? {
+              resume: {
+                id: options.resumeRecord.id,
+                attempts: options.resumeRecord.attemptList,
+                createdAt: options.resumeRecord.createdAt,
+              },
+            }
+          : {}),
       })
     : undefined;
   const started = performance.now();

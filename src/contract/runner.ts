@@ -4,10 +4,10 @@
  * with a policy of its own: Norce's timeout, no retries, so one answer is judged at a time.
  */
 import { randomUUID } from "node:crypto";
-import { Agent, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { percentiles } from "../delivery/batch.js";
-import { type Attempt, deliverEvent } from "../delivery/engine.js";
-import { buildHeaders } from "../delivery/headers.js";
+import { type Attempt, createAgent, deliverEvent } from "../delivery/engine.js";
+import { buildHeaders, toHeaderList } from "../delivery/headers.js";
 import { postWithRedirects } from "../delivery/http.js";
 import { type EventTypeInfo, eventTypeInfos } from "../events/catalog.js";
 import type { NorceEvent } from "../events/event.js";
@@ -94,7 +94,7 @@ const UNAUTHORIZED = new Set([401, 403]);
 export async function runContract(options: ContractOptions): Promise<ContractReport> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const seed = options.seed ?? 1;
-  const dispatcher = new Agent({ connections: options.concurrency ?? 4 });
+  const dispatcher = createAgent(timeoutMs, options.concurrency ?? 4);
   const secrets = Object.values(options.headers ?? {}).filter((v) => v.length >= 6);
   const ctx: CaseContext = { dispatcher, options, timeoutMs, seed, secrets };
   const definitions = defineCases(options.types ?? eventTypeInfos(), options.headers ?? {});
@@ -339,7 +339,7 @@ async function deliverOnce(
 }
 
 async function postRaw(ctx: CaseContext, event: NorceEvent, body: string): Promise<CaseAnswer> {
-  const { headers } = buildHeaders(event, ctx.options.headers ?? {});
+  const headers = toHeaderList(buildHeaders(event, ctx.options.headers ?? {}).headers);
   const outcome = await postWithRedirects(ctx.dispatcher, {
     url: ctx.options.to,
     headers,

@@ -5,9 +5,16 @@
  * are made only when a request slot is free, and only numbers are kept per attempt, so memory
  * stays flat however many are sent.
  */
-import { Agent } from "undici";
 import type { NorceEvent } from "../events/event.js";
-import { type DeliverOptions, type Delivery, type DeliveryHooks, deliverEvent } from "./engine.js";
+import {
+  createAgent,
+  type DeliverOptions,
+  type Delivery,
+  type DeliveryHooks,
+  prepareDelivery,
+  runDelivery,
+} from "./engine.js";
+import { createPolicy } from "./policy.js";
 
 export interface DeliverManyOptions
   extends Omit<DeliverOptions, "dispatcher" | "acquire" | "resume" | "hooks"> {
@@ -51,54 +58,61 @@ export interface BatchSummary {
 export async function deliverMany(options: DeliverManyOptions): Promise<BatchSummary> {
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const slots = createSemaphore(concurrency);
-  const dispatcher = new Agent({ connections: concurrency, pipelining: 1 });
+  const policy = createPolicy(options.policy);
+  const dispatcher = createAgent(policy.timeoutMs, concurrency);
+  // Ctrl-C: requests in flight end with the connections under them; waiting events stop waiting.
+  const onAbort = () => void dispatcher.destroy().catch(() => undefined);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const ctx = prepareDelivery({ ...options, policy, dispatcher });
   const latencies: number[] = [];
   const summary = { delivered: 0, dead: 0, interrupted: 0, attempts: 0, started: 0 };
-  const running = new Set<Promise<void>>();
+  let running = 0;
+  let allDone: (() => void) | undefined;
   const started = performance.now();
+  const later = () => slots.acquire(options.signal).then((release) => release ?? noop);
 
   try {
     for (let index = 0; index < options.count; index++) {
       // Take the slot for the first attempt before making the event: the loop runs only as
-      // fast as requests can go out.
+      // fast as requests can go out, and nothing waits in memory to be sent.
       const firstSlot = await slots.acquire(options.signal);
       if (!firstSlot) break;
       const event = options.makeEvent(index);
       const tracking = options.track?.(event);
+      const hooks = tracking?.hooks;
       summary.started++;
+      running++;
       let first: (() => void) | undefined = firstSlot;
-      const task = deliverEvent(event, {
-        ...options,
-        dispatcher,
-        acquire: async () => {
-          if (first) {
-            const release = first;
-            first = undefined;
-            return release;
-          }
-          return (await slots.acquire(options.signal)) ?? (() => undefined);
+      runDelivery(event, ctx, {
+        acquire: () => {
+          if (!first) return later();
+          const release = first;
+          first = undefined;
+          return Promise.resolve(release);
         },
         hooks: {
-          onAttempt: async (attempt) => {
+          onAttempt: (attempt) => {
             summary.attempts++;
             latencies.push(attempt.latencyMs);
-            await tracking?.hooks?.onAttempt?.(attempt);
+            return hooks?.onAttempt?.(attempt);
           },
-          onWait: async (next) => {
-            await tracking?.hooks?.onWait?.(next);
-          },
+          ...(hooks?.onWait ? { onWait: hooks.onWait } : {}),
         },
-      }).then(async (delivery) => {
-        first?.();
-        summary[delivery.outcome]++;
-        await tracking?.done?.(delivery as Delivery);
-      });
-      const tracked = task.finally(() => running.delete(tracked));
-      running.add(tracked);
+      })
+        .then((delivery) => {
+          first?.();
+          summary[delivery.outcome]++;
+          return tracking?.done?.(delivery as Delivery);
+        })
+        .finally(() => {
+          running--;
+          if (running === 0) allDone?.();
+        });
     }
-    await Promise.all(running);
+    if (running > 0) await new Promise<void>((resolve) => (allDone = resolve));
   } finally {
-    await dispatcher.close();
+    options.signal?.removeEventListener("abort", onAbort);
+    if (!dispatcher.destroyed) await dispatcher.close();
   }
 
   const durationMs = performance.now() - started;
@@ -115,6 +129,8 @@ export async function deliverMany(options: DeliverManyOptions): Promise<BatchSum
     eventsPerSecond: durationMs > 0 ? (finished * 1000) / durationMs : 0,
   };
 }
+
+function noop(): void {}
 
 export function percentiles(values: number[]): LatencySummary {
   if (values.length === 0) return { p50: 0, p95: 0, p99: 0, max: 0 };

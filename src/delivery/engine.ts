@@ -8,8 +8,14 @@ import { Agent, type Dispatcher } from "undici";
 import type { NorceEvent } from "../events/event.js";
 import { AbortedError } from "../shared/errors.js";
 import { type Clock, realClock } from "./clock.js";
-import { buildHeaders } from "./headers.js";
-import { postWithRedirects, type Redirect } from "./http.js";
+import { standardHeaderList, staticHeaders, toHeaderList } from "./headers.js";
+import {
+  type HttpOutcome,
+  postWithRedirects,
+  type Redirect,
+  splitUrl,
+  type Target,
+} from "./http.js";
 import { createPolicy, type DeliveryPolicy } from "./policy.js";
 import { signHeaders } from "./signing.js";
 
@@ -111,122 +117,180 @@ export async function deliverEvent<E extends NorceEvent>(
   options: DeliverOptions,
 ): Promise<Delivery<E>> {
   const policy = createPolicy(options.policy);
-  const clock = options.clock ?? realClock;
-  const ownDispatcher = options.dispatcher ? undefined : new Agent();
-  const dispatcher = options.dispatcher ?? ownDispatcher!;
-  const { headers } = buildHeaders(event, options.headers, {
-    signing: Boolean(options.signingKey),
+  const ownDispatcher = options.dispatcher ? undefined : createAgent(policy.timeoutMs);
+  // Stopping from outside ends a request in flight by closing the connections under it.
+  const onAbort = ownDispatcher
+    ? () => void ownDispatcher.destroy().catch(() => undefined)
+    : undefined;
+  if (onAbort) options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await runDelivery(
+      event,
+      prepareDelivery({ ...options, policy, dispatcher: options.dispatcher ?? ownDispatcher! }),
+      options,
+    );
+  } finally {
+    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
+    if (ownDispatcher && !ownDispatcher.destroyed) await ownDispatcher.close();
+  }
+}
+
+/**
+ * An undici agent for deliveries: connecting counts against the attempt's timeout, as Norce's
+ * 5 s covers the whole POST.
+ */
+export function createAgent(timeoutMs: number, connections?: number): Agent {
+  return new Agent({
+    connectTimeout: timeoutMs,
+    ...(connections === undefined ? {} : { connections, pipelining: 1 }),
   });
+}
+
+/** What every delivery of a run shares, worked out once (a batch sends thousands). */
+export interface PreparedDelivery {
+  to: string;
+  policy: DeliveryPolicy;
+  clock: Clock;
+  dispatcher: Dispatcher;
+  /** The static headers with content-type (a flat list), ready for the three standard ones. */
+  baseHeaders: string[];
+  signingKey: Buffer | undefined;
+  signal: AbortSignal | undefined;
+  target: Target;
+}
+
+export function prepareDelivery(
+  options: Omit<DeliverOptions, "policy" | "dispatcher"> & {
+    policy: DeliveryPolicy;
+    dispatcher: Dispatcher;
+  },
+): PreparedDelivery {
+  return {
+    to: options.to,
+    policy: options.policy,
+    clock: options.clock ?? realClock,
+    dispatcher: options.dispatcher,
+    baseHeaders: toHeaderList(staticHeaders(options.headers, Boolean(options.signingKey)).headers),
+    signingKey: options.signingKey,
+    signal: options.signal,
+    target: splitUrl(options.to),
+  };
+}
+
+/** The attempt loop, on a prepared context; per event only what differs. */
+export async function runDelivery<E extends NorceEvent>(
+  event: E,
+  ctx: PreparedDelivery,
+  per: Pick<DeliverOptions, "hooks" | "acquire" | "resume"> = {},
+): Promise<Delivery<E>> {
+  const policy = ctx.policy;
+  const clock = ctx.clock;
+  const hooks = per.hooks;
+  const headers = standardHeaderList(ctx.baseHeaders, event);
   const body = JSON.stringify(event.payload);
   const attempts: Attempt[] = [];
   const delivery: Delivery<E> = {
     event,
-    url: options.to,
+    url: ctx.to,
     outcome: "dead",
     attempts,
-    priorAttempts: options.resume?.attemptsMade ?? 0,
+    priorAttempts: per.resume?.attemptsMade ?? 0,
   };
 
-  let number = (options.resume?.attemptsMade ?? 0) + 1;
-  let due: NextAttempt | undefined = options.resume
-    ? nextAttempt(policy, number, options.resume.dueAt)
+  let number = (per.resume?.attemptsMade ?? 0) + 1;
+  let due: NextAttempt | undefined = per.resume
+    ? nextAttempt(policy, number, per.resume.dueAt)
     : undefined;
 
-  try {
-    for (;;) {
-      if (due) {
-        await options.hooks?.onWait?.(due);
-        try {
-          await clock.sleepUntil(due.dueAt, options.signal);
-        } catch (error) {
-          if (error instanceof AbortedError) {
-            delivery.outcome = "interrupted";
-            delivery.pending = due;
-            return delivery;
-          }
-          throw error;
-        }
-      }
-      if (options.signal?.aborted) {
-        delivery.outcome = "interrupted";
-        delivery.pending = due ?? nextAttempt(policy, number, clock.now());
-        return delivery;
-      }
-
-      const release = options.acquire ? await options.acquire() : undefined;
-      const startedAt = clock.now();
-      let outcome: Awaited<ReturnType<typeof postWithRedirects>>;
+  for (;;) {
+    if (due) {
+      const waiting = hooks?.onWait?.(due);
+      if (waiting) await waiting;
       try {
-        outcome = await postWithRedirects(dispatcher, {
-          url: options.to,
-          headers: options.signingKey
-            ? {
-                ...headers,
-                ...signHeaders(
-                  options.signingKey,
-                  event.messageId,
-                  Math.floor(startedAt / 1000),
-                  body,
-                ),
-              }
-            : headers,
-          body,
-          timeoutMs: policy.timeoutMs,
-          maxRedirects: policy.maxRedirects,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-      } finally {
-        release?.();
+        await clock.sleepUntil(due.dueAt, ctx.signal);
+      } catch (error) {
+        if (error instanceof AbortedError) {
+          delivery.outcome = "interrupted";
+          delivery.pending = due;
+          return delivery;
+        }
+        throw error;
       }
-      if (outcome.aborted) {
-        delivery.outcome = "interrupted";
-        delivery.pending = nextAttempt(policy, number, clock.now(), 0);
-        return delivery;
-      }
-
-      const ok =
-        outcome.error === undefined &&
-        outcome.status !== undefined &&
-        outcome.status >= 200 &&
-        outcome.status < 300;
-      const attempt: Attempt = {
-        attempt: number,
-        scheduleMs: scheduleTime(policy, number),
-        startedAt,
-        latencyMs: outcome.latencyMs,
-        ...(outcome.status === undefined
-          ? {}
-          : { status: outcome.status, statusText: STATUS_CODES[outcome.status] ?? "" }),
-        ...(outcome.error ? { error: outcome.error } : {}),
-        response: outcome.bodyExcerpt,
-        redirects: outcome.redirects,
-        url: outcome.url,
-        ok,
-      };
-      const retriesUsed = number - 1;
-      if (!ok && retriesUsed < policy.maxRetries) {
-        attempt.next = nextAttempt(
-          policy,
-          number + 1,
-          clock.now() + policy.retryDelaysMs[retriesUsed]! / policy.timeScale,
-        );
-      }
-      attempts.push(attempt);
-      await options.hooks?.onAttempt?.(attempt);
-
-      if (ok) {
-        delivery.outcome = "delivered";
-        return delivery;
-      }
-      if (!attempt.next) {
-        delivery.outcome = "dead";
-        return delivery;
-      }
-      due = attempt.next;
-      number++;
     }
-  } finally {
-    await ownDispatcher?.close();
+    if (ctx.signal?.aborted) {
+      delivery.outcome = "interrupted";
+      delivery.pending = due ?? nextAttempt(policy, number, clock.now());
+      return delivery;
+    }
+
+    const release = per.acquire ? await per.acquire() : undefined;
+    const startedAt = clock.now();
+    let outcome: HttpOutcome;
+    try {
+      outcome = await postWithRedirects(ctx.dispatcher, {
+        url: ctx.to,
+        headers: ctx.signingKey
+          ? [
+              ...headers,
+              ...toHeaderList(
+                signHeaders(ctx.signingKey, event.messageId, Math.floor(startedAt / 1000), body),
+              ),
+            ]
+          : headers,
+        body,
+        timeoutMs: policy.timeoutMs,
+        maxRedirects: policy.maxRedirects,
+        signal: ctx.signal,
+        target: ctx.target,
+      });
+    } finally {
+      release?.();
+    }
+    if (outcome.aborted) {
+      delivery.outcome = "interrupted";
+      delivery.pending = nextAttempt(policy, number, clock.now(), 0);
+      return delivery;
+    }
+
+    const status = outcome.status;
+    const ok = outcome.error === undefined && status !== undefined && status >= 200 && status < 300;
+    const attempt: Attempt = {
+      attempt: number,
+      scheduleMs: scheduleTime(policy, number),
+      startedAt,
+      latencyMs: outcome.latencyMs,
+      response: outcome.bodyExcerpt,
+      redirects: outcome.redirects,
+      url: outcome.url,
+      ok,
+    };
+    if (status !== undefined) {
+      attempt.status = status;
+      attempt.statusText = STATUS_CODES[status] ?? "";
+    }
+    if (outcome.error) attempt.error = outcome.error;
+    const retriesUsed = number - 1;
+    if (!ok && retriesUsed < policy.maxRetries) {
+      attempt.next = nextAttempt(
+        policy,
+        number + 1,
+        clock.now() + policy.retryDelaysMs[retriesUsed]! / policy.timeScale,
+      );
+    }
+    attempts.push(attempt);
+    const shown = hooks?.onAttempt?.(attempt);
+    if (shown) await shown;
+
+    if (ok) {
+      delivery.outcome = "delivered";
+      return delivery;
+    }
+    if (!attempt.next) {
+      delivery.outcome = "dead";
+      return delivery;
+    }
+    due = attempt.next;
+    number++;
   }
 }
 

@@ -73,21 +73,72 @@ export interface RequestHeaders {
   dropped: string[];
 }
 
+const PROTECTED = SYSTEM_NAMES;
+const PROTECTED_WHEN_SIGNING = new Set([...SYSTEM_NAMES, ...SIGNING_NAMES]);
+
+/**
+ * The static part of every request: the user's (Admin UI) headers without those a system header
+ * takes precedence over, and the content type. Worked out once per run.
+ */
+export function staticHeaders(
+  userHeaders: Readonly<Record<string, string>> = {},
+  signing = false,
+): RequestHeaders {
+  const headers: Record<string, string> = {};
+  const dropped: string[] = [];
+  const protectedNames = signing ? PROTECTED_WHEN_SIGNING : PROTECTED;
+  for (const name in userHeaders) {
+    if (protectedNames.has(name.toLowerCase())) dropped.push(name);
+    else headers[name] = userHeaders[name]!;
+  }
+  headers["content-type"] = CONTENT_TYPE;
+  return { headers, dropped };
+}
+
+/**
+ * The headers of one event's requests as a flat name/value list (what undici takes fastest): the
+ * static ones, then the three standard ones (system headers win: static ones with their names
+ * were dropped by `staticHeaders`).
+ */
+export function standardHeaderList(base: readonly string[], event: NorceEvent): string[] {
+  const list = base.slice();
+  list.push(
+    HEADER_MESSAGE_ID,
+    event.messageId,
+    HEADER_TYPE,
+    event.type,
+    HEADER_TIMESTAMP,
+    event.timestamp,
+  );
+  return list;
+}
+
+/** `{ name: value }` as a flat `[name, value, …]` list. */
+export function toHeaderList(headers: Readonly<Record<string, string>>): string[] {
+  const list: string[] = [];
+  for (const name in headers) list.push(name, headers[name]!);
+  return list;
+}
+
+/** The static headers with the event's three standard ones over them (system headers win). */
+export function withStandardHeaders(
+  base: Record<string, string>,
+  event: NorceEvent,
+): Record<string, string> {
+  return {
+    ...base,
+    [HEADER_MESSAGE_ID]: event.messageId,
+    [HEADER_TYPE]: event.type,
+    [HEADER_TIMESTAMP]: event.timestamp,
+  };
+}
+
 /** User (Admin UI) headers first, then the system ones over them. */
 export function buildHeaders(
   event: NorceEvent,
   userHeaders: Readonly<Record<string, string>> = {},
   options: { signing?: boolean } = {},
 ): RequestHeaders {
-  const headers: Record<string, string> = {};
-  const dropped: string[] = [];
-  const protectedNames = new Set(SYSTEM_NAMES);
-  if (options.signing) for (const name of SIGNING_NAMES) protectedNames.add(name);
-  for (const [name, value] of Object.entries(userHeaders)) {
-    if (protectedNames.has(name.toLowerCase())) dropped.push(name);
-    else headers[name] = value;
-  }
-  headers["content-type"] = CONTENT_TYPE;
-  Object.assign(headers, standardHeaders(event));
-  return { headers, dropped };
+  const { headers, dropped } = staticHeaders(userHeaders, options.signing ?? false);
+  return { headers: withStandardHeaders(headers, event), dropped };
 }

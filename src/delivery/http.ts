@@ -1,6 +1,12 @@
 /**
  * One delivery attempt over HTTP with undici: the POST, redirects followed as Norce says it does,
  * the whole attempt bounded by the timeout, and the start of the response kept for the log.
+ *
+ * The timeout uses undici's own per-request timers (headers, then body) with what is left of the
+ * attempt's budget, rather than an AbortController per request: at thousands of events a second
+ * that allocation shows. undici's timers for a second or more tick every half second, so an
+ * answer that comes after the budget is counted as a timeout whatever the timer did: what Norce
+ * would see is what is reported.
  */
 import type { Dispatcher } from "undici";
 import { formatDuration } from "../shared/duration.js";
@@ -8,12 +14,26 @@ import { explainNetworkError } from "./explain.js";
 
 export interface HttpRequest {
   url: string;
-  headers: Record<string, string>;
+  /** Flat name/value pairs. */
+  headers: string[];
   body: string;
   timeoutMs: number;
   maxRedirects: number;
-  /** Stops the attempt from outside (Ctrl-C); reported as `aborted`, not as a failure. */
-  signal?: AbortSignal;
+  /** Consulted when the request fails: an abort from outside (Ctrl-C) is not a failed attempt. */
+  signal?: AbortSignal | undefined;
+  /** `url` already split (worked out once per run). */
+  target?: Target | undefined;
+}
+
+/** A URL as undici takes it. */
+export interface Target {
+  origin: string;
+  path: string;
+}
+
+export function splitUrl(url: string): Target {
+  const parsed = new URL(url);
+  return { origin: parsed.origin, path: parsed.pathname + parsed.search };
 }
 
 export interface Redirect {
@@ -42,6 +62,13 @@ export interface HttpOutcome {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+// A connect that takes longer than the budget is no answer within it, as for Norce.
+const TIMEOUT_CODES = new Set([
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "TIMEOUT",
+]);
 /** How much of a response body is kept for the log and the output. */
 export const EXCERPT_BYTES = 1024;
 /** How much more of a body is read (and dropped) so the connection can be reused. */
@@ -52,118 +79,184 @@ export async function postWithRedirects(
   request: HttpRequest,
 ): Promise<HttpOutcome> {
   const started = performance.now();
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), request.timeoutMs);
-  const signal = request.signal
-    ? AbortSignal.any([timeout.signal, request.signal])
-    : timeout.signal;
+  const deadline = started + request.timeoutMs;
   const redirects: Redirect[] = [];
-  const visited = new Set<string>();
   let url = request.url;
-  let method = "POST";
+  let method: Dispatcher.HttpMethod = "POST";
   let body: string | undefined = request.body;
   let headers = request.headers;
-  const result = (fields: Partial<HttpOutcome>): HttpOutcome => ({
+
+  try {
+    for (;;) {
+      const left = Math.max(1, Math.ceil(deadline - performance.now()));
+      const target = url === request.url ? (request.target ?? splitUrl(url)) : splitUrl(url);
+      const response = await exchange(
+        dispatcher,
+        {
+          origin: target.origin,
+          path: target.path,
+          method,
+          headers,
+          body: body ?? null,
+          headersTimeout: left,
+          bodyTimeout: left,
+        },
+        deadline,
+      );
+      // An answer after the budget is a timeout for Norce, however late undici's timer fired.
+      if (performance.now() > deadline) return timedOut(request, started, url, redirects);
+      const location = response.headers.location;
+      if (!REDIRECTS.has(response.status) || typeof location !== "string") {
+        return {
+          status: response.status,
+          url,
+          redirects,
+          bodyExcerpt: response.text,
+          bodyTruncated: response.truncated,
+          latencyMs: performance.now() - started,
+          aborted: false,
+        };
+      }
+      const next = new URL(location, url).toString();
+      // 307/308 keep method and body; 303, and 301/302 after a POST, go on with a GET (as
+      // browsers and .NET's HttpClient do: Norce does not say which client it uses).
+      const keep = response.status === 307 || response.status === 308;
+      const nextMethod: Dispatcher.HttpMethod =
+        keep || (response.status !== 303 && method !== "POST") ? method : "GET";
+      redirects.push({ status: response.status, from: url, to: next, method: nextMethod });
+      if (next === request.url || redirects.some((r) => r.from === next)) {
+        return failed(started, url, redirects, response.status, {
+          code: "REDIRECT_LOOP",
+          message: `redirect loop: ${[...redirects.map((r) => r.from), next].map(pathOf).join(" → ")}`,
+        });
+      }
+      if (redirects.length > request.maxRedirects) {
+        return failed(started, url, redirects, response.status, {
+          code: "TOO_MANY_REDIRECTS",
+          message: `more than ${request.maxRedirects} redirects (last to ${next})`,
+        });
+      }
+      if (nextMethod === "GET" && method !== "GET") {
+        body = undefined;
+        headers = withoutBodyHeaders(headers);
+      }
+      method = nextMethod;
+      url = next;
+    }
+  } catch (error) {
+    if (request.signal?.aborted) {
+      return {
+        ...failed(started, url, redirects, undefined, { code: "ABORTED", message: "stopped" }),
+        aborted: true,
+      };
+    }
+    const code = (error as { code?: string }).code ?? "";
+    if (TIMEOUT_CODES.has(code) || (performance.now() > deadline && code !== "ECONNREFUSED")) {
+      return timedOut(request, started, url, redirects);
+    }
+    return failed(started, url, redirects, undefined, explainNetworkError(error, url));
+  }
+}
+
+function failed(
+  started: number,
+  url: string,
+  redirects: Redirect[],
+  status: number | undefined,
+  error: { code: string; message: string },
+): HttpOutcome {
+  return {
+    ...(status === undefined ? {} : { status }),
+    error,
     url,
     redirects,
     bodyExcerpt: "",
     bodyTruncated: false,
     latencyMs: performance.now() - started,
     aborted: false,
-    ...fields,
+  };
+}
+
+function timedOut(
+  request: HttpRequest,
+  started: number,
+  url: string,
+  redirects: Redirect[],
+): HttpOutcome {
+  return failed(started, url, redirects, undefined, {
+    code: "TIMEOUT",
+    message: `timed out after ${formatDuration(request.timeoutMs)}`,
   });
-
-  try {
-    for (;;) {
-      visited.add(url);
-      const target = new URL(url);
-      const response = await dispatcher.request({
-        origin: target.origin,
-        path: `${target.pathname}${target.search}`,
-        method,
-        headers: { ...headers, host: target.host },
-        ...(body === undefined ? {} : { body }),
-        signal,
-      });
-      const location = response.headers.location;
-      if (REDIRECTS.has(response.statusCode) && typeof location === "string") {
-        await response.body.dump({ limit: DRAIN_BYTES }).catch(() => undefined);
-        const next = new URL(location, url).toString();
-        // 307/308 keep method and body; 303, and 301/302 after a POST, go on with a GET (as
-        // browsers and .NET's HttpClient do: Norce does not say which client it uses).
-        const keep = response.statusCode === 307 || response.statusCode === 308;
-        const nextMethod =
-          keep || (response.statusCode !== 303 && method !== "POST") ? method : "GET";
-        redirects.push({ status: response.statusCode, from: url, to: next, method: nextMethod });
-        if (visited.has(next)) {
-          return result({
-            status: response.statusCode,
-            error: {
-              code: "REDIRECT_LOOP",
-              message: `redirect loop: ${[...redirects.map((r) => r.from), next].map(pathOf).join(" → ")}`,
-            },
-          });
-        }
-        if (redirects.length > request.maxRedirects) {
-          return result({
-            status: response.statusCode,
-            error: {
-              code: "TOO_MANY_REDIRECTS",
-              message: `more than ${request.maxRedirects} redirects (last to ${next})`,
-            },
-          });
-        }
-        if (nextMethod === "GET" && method !== "GET") {
-          body = undefined;
-          headers = withoutBodyHeaders(headers);
-        }
-        method = nextMethod;
-        url = next;
-        continue;
-      }
-      const { text, truncated } = await readExcerpt(response.body);
-      return result({ status: response.statusCode, bodyExcerpt: text, bodyTruncated: truncated });
-    }
-  } catch (error) {
-    if (request.signal?.aborted) {
-      return result({ aborted: true, error: { code: "ABORTED", message: "stopped" } });
-    }
-    if (timeout.signal.aborted) {
-      return result({
-        error: { code: "TIMEOUT", message: `timed out after ${formatDuration(request.timeoutMs)}` },
-      });
-    }
-    return result({ error: explainNetworkError(error, url) });
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
-async function readExcerpt(
-  body: Dispatcher.ResponseData["body"],
-): Promise<{ text: string; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (kept < EXCERPT_BYTES) {
-      const part = chunk.subarray(0, EXCERPT_BYTES - kept);
-      chunks.push(part);
-      kept += part.length;
-    }
-    if (total > DRAIN_BYTES) {
-      body.destroy();
-      break;
-    }
-  }
-  return { text: Buffer.concat(chunks).toString("utf8"), truncated: total > kept };
+interface Exchange {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  truncated: boolean;
 }
 
-function withoutBodyHeaders(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (!/^content-(type|length)$/i.test(name)) out[name] = value;
+/** Marks a body cut short on purpose (too long to keep reading): not a failure. */
+const ENOUGH = new Error("enough of the body read");
+
+/**
+ * One request and its answer through undici's dispatcher, reading only what we keep: the status,
+ * the headers and the first bytes of the body (the rest is read and dropped up to a limit, so the
+ * connection can be reused). Lighter than undici's `request()`, which wraps every answer in a
+ * stream: at thousands of events a second that shows.
+ */
+function exchange(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  deadline: number,
+): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let headers: Record<string, string | string[] | undefined> = {};
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let total = 0;
+    const answer = (): Exchange => ({
+      status,
+      headers,
+      text: chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8"),
+      truncated: total > kept,
+    });
+    dispatcher.dispatch(options, {
+      // Its presence tells undici this handler speaks the current handler API.
+      onRequestStart() {},
+      onResponseStart(_controller, statusCode, responseHeaders) {
+        status = statusCode;
+        headers = responseHeaders;
+      },
+      onResponseData(controller, chunk) {
+        total += chunk.length;
+        if (kept < EXCERPT_BYTES) {
+          const part =
+            chunk.length <= EXCERPT_BYTES - kept ? chunk : chunk.subarray(0, EXCERPT_BYTES - kept);
+          chunks.push(part);
+          kept += part.length;
+        }
+        if (total > DRAIN_BYTES) controller.abort(ENOUGH);
+        else if (performance.now() > deadline) {
+          controller.abort(Object.assign(new Error("body timeout"), { code: "TIMEOUT" }));
+        }
+      },
+      onResponseEnd() {
+        resolve(answer());
+      },
+      onResponseError(_controller, error) {
+        if (error === ENOUGH) resolve(answer());
+        else reject(error);
+      },
+    });
+  });
+}
+
+function withoutBodyHeaders(headers: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!/^content-(type|length)$/i.test(headers[i]!)) out.push(headers[i]!, headers[i + 1]!);
   }
   return out;
 }

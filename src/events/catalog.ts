@@ -90,7 +90,8 @@ export function eventTypeInfos(): readonly EventTypeInfo[] {
   infos.sort(
     (a, b) =>
       CATEGORY_ORDER.indexOf(a.category) - CATEGORY_ORDER.indexOf(b.category) ||
-      a.name.localeCompare(b.name),
+      // Plain code-unit order: localeCompare would load ICU's collator (≈ 8 ms at start-up).
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   );
   cached = Object.freeze(infos);
   byLowerName = new Map(infos.map((info) => [info.name.toLowerCase(), info]));

@@ -99,13 +99,28 @@ export function createEvent<T extends EventTypeName>(
  * `2025-11-16T07:32:28.326837+01:00`. Uses the machine's time zone (`TZ`); `+00:00` in UTC.
  */
 export function formatTimestamp(date: Date, micros = Math.floor(Math.random() * 1000)): string {
-  const offsetMinutes = -date.getTimezoneOffset();
-  const local = new Date(date.getTime() + offsetMinutes * 60_000);
-  const sign = offsetMinutes >= 0 ? "+" : "-";
-  const abs = Math.abs(offsetMinutes);
-  const offset = `${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
-  const iso = local.toISOString(); // 2025-11-16T06:32:28.326Z, shifted to local wall time
-  return `${iso.slice(0, 23)}${String(micros).padStart(3, "0")}${offset}`;
+  const time = date.getTime();
+  const { minutes, text } = zoneOffset(date, time);
+  const iso = new Date(time + minutes * 60_000).toISOString(); // shifted to local wall time
+  return `${iso.slice(0, 23)}${micros < 10 ? "00" : micros < 100 ? "0" : ""}${micros}${text}`;
+}
+
+let zoneHour = Number.NaN;
+let zone = { minutes: 0, text: "+00:00" };
+
+/** The zone offset at `time`, asked once per hour (offsets change on the hour, if at all). */
+function zoneOffset(date: Date, time: number): { minutes: number; text: string } {
+  const hour = Math.floor(time / 3_600_000);
+  if (hour !== zoneHour) {
+    const minutes = -date.getTimezoneOffset();
+    const abs = Math.abs(minutes);
+    zone = {
+      minutes,
+      text: `${minutes >= 0 ? "+" : "-"}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`,
+    };
+    zoneHour = hour;
+  }
+  return zone;
 }
 
 /**

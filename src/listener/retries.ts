@@ -4,7 +4,6 @@
  * (norce-commerce-event-docs.md, "Retries and TTL"). Remembers a bounded number of message ids, so
  * memory stays flat under any load.
  */
-import { createHash } from "node:crypto";
 import { NORCE_RETRY_DELAYS_MS } from "../delivery/policy.js";
 
 export interface RetryInfo {
@@ -27,7 +26,17 @@ interface Seen {
   lastAt: number;
   timestamp: string | undefined;
   type: string | undefined;
-  bodyHash: string;
+  bodyHash: number;
+}
+
+/** A cheap fingerprint of a body (FNV-1a over its characters, mixed with its length): enough to tell a changed retry. */
+function fingerprint(text: string): number {
+  let hash = 0x811c9dc5 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 /** Message ids remembered at most (the oldest are forgotten first). */
@@ -49,7 +58,7 @@ export class RetryTracker {
     details: { timestamp: string | undefined; type: string | undefined; body: string },
   ): RetryInfo {
     if (!messageId) return { attempt: 1, early: false, beyondSchedule: false, changed: [] };
-    const bodyHash = createHash("sha1").update(details.body).digest("base64");
+    const bodyHash = fingerprint(details.body);
     const previous = this.seen.get(messageId);
     if (!previous) {
       this.remember(messageId, {

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { verifySignature } from "../delivery/signing.js";
 import { type Category, findEventType } from "../events/catalog.js";
 import { UsageError } from "../shared/errors.js";
+import { maskHeaders } from "../shared/secrets.js";
 import { type CheckedRequest, checkRequest, type Finding } from "./checks.js";
 import { type RetryInfo, RetryTracker } from "./retries.js";
 
@@ -52,8 +53,10 @@ export interface ReceivedEvent {
   receivedAt: string;
   method: string;
   path: string;
-  /** As received (sinks mask secrets before showing or storing them). */
+  /** As received. */
   headers: Record<string, string>;
+  /** The same with secret values masked: what is shown and stored unless --show-secrets. */
+  maskedHeaders: Record<string, string>;
   /** The event type (canonical name when known). */
   type: string | undefined;
   knownType: boolean;
@@ -67,6 +70,8 @@ export interface ReceivedEvent {
   retry: RetryInfo | undefined;
   /** Parsed JSON, or the raw text when the body is not JSON. */
   body: unknown;
+  /** The body as received (empty when it was refused unread). */
+  bodyText: string;
   bodyIsJson: boolean;
   bodyBytes: number;
   problems: Finding[];
@@ -250,6 +255,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
       method,
       path,
       headers,
+      maskedHeaders: maskHeaders(headers),
       type: checked?.type,
       knownType: Boolean(info),
       category: info?.category,
@@ -261,6 +267,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
       attempt: retry?.attempt ?? 1,
       retry: retry && retry.attempt > 1 ? retry : undefined,
       body: checked ? checked.body : bodyText,
+      bodyText,
       bodyIsJson: checked?.bodyIsJson ?? false,
       bodyBytes: Buffer.byteLength(bodyText),
       problems:

@@ -1,49 +1,32 @@
 /**
  * The event store: an embedded SQLite file (better-sqlite3) like Norce's Admin UI event log,
  * kept 7 days ("The log is saved for 7 days", norce-commerce-event-docs.md). WAL mode, so a
- * running `listen` and a `log` in another terminal work at once. Writes are queued and committed
- * together once per turn of the event loop (one transaction for many events); a pending
- * delivery's state is committed before each wait, so a crash loses nothing that `resume` needs.
- * Secret header values are never written: templates and masked values only.
+ * running `listen` and a `log` in another terminal work at once.
+ *
+ * One row per delivery, its attempts inside it as JSON, so an event delivered at its first
+ * attempt costs one write. Writes are queued and committed together in one transaction: at once
+ * when someone waits on them (a retry is about to wait, a person is watching), otherwise in
+ * batches. A pending delivery's state is committed before each wait, so a crash loses nothing
+ * that `resume` needs. Secret header values are never written: templates and masked values only.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Attempt, NextAttempt, Outcome } from "../delivery/engine.js";
+import type { Attempt, NextAttempt } from "../delivery/engine.js";
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { NorceEvent } from "../events/event.js";
 import type { ReceivedEvent } from "../listener/server.js";
 import { StoreError } from "../shared/errors.js";
-import { maskHeaders } from "../shared/secrets.js";
 import type { StoredHeader } from "./templates.js";
+import { type StoreWriter, startWriter, type WriteOp } from "./writer.js";
 
 /** Norce keeps its event log for 7 days. */
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
 const SCHEMA_VERSION = 1;
 /** The first bytes of a response body kept per attempt. */
-const RESPONSE_BYTES = 1024;
+const RESPONSE_BYTES = 512;
 
 export type DeliveryState = "pending" | "delivered" | "dead";
-
-export interface DeliveryRecord {
-  id: string;
-  messageId: string;
-  type: string;
-  url: string;
-  headers: StoredHeader[];
-  body: string;
-  timestamp: string;
-  state: DeliveryState;
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  nextAttempt: number | null;
-  nextDueAt: number | null;
-  policy: Pick<DeliveryPolicy, "timeoutMs" | "maxRetries" | "timeScale">;
-  ownerPid: number | null;
-  createdAt: number;
-  updatedAt: number;
-}
 
 export interface AttemptRecord {
   attempt: number;
@@ -54,6 +37,27 @@ export interface AttemptRecord {
   error: string | null;
   response: string;
   url: string;
+}
+
+export interface DeliveryRecord {
+  id: number;
+  messageId: string;
+  type: string;
+  url: string;
+  headers: StoredHeader[];
+  body: string;
+  timestamp: string;
+  state: DeliveryState;
+  attempts: number;
+  attemptList: AttemptRecord[];
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttempt: number | null;
+  nextDueAt: number | null;
+  policy: Pick<DeliveryPolicy, "timeoutMs" | "maxRetries" | "timeScale">;
+  ownerPid: number | null;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface ReceivedRecord {
@@ -90,19 +94,43 @@ export interface LogFilter {
   limit?: number;
 }
 
-type Op = () => void;
+/**
+ * A delivery's row, as the writer knows it: a key this process gives it; SQLite assigns the row
+ * id when it is first written (appending, cheaper than a random key), and the writer maps the key
+ * to it for every later write. A resumed delivery binds its key to its existing row.
+ */
+export interface RowRef {
+  key: number;
+}
+
+/** A delivery's row as it stands, for `saveDelivery`. */
+export interface DeliveryRow {
+  ref: RowRef;
+  event: NorceEvent;
+  /** The body as sent (JSON text). */
+  body: string;
+  url: string;
+  /** Headers and policy are the same for every event of a run: serialised once by the caller. */
+  headersJson: string;
+  policyJson: string;
+  state: DeliveryState;
+  attempts: readonly AttemptRecord[];
+  next?: NextAttempt | undefined;
+  /** This process is sending it (cleared once it is done or stopped). */
+  owned: boolean;
+  createdAt: number;
+}
 
 export class EventStore {
   readonly path: string;
+  /** Told once when a write fails (the CLI prints a warning and goes on without the store). */
+  onError: ((error: StoreError) => void) | undefined;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  private queue: Op[] = [];
-  private flushing: Promise<void> | undefined;
+  private writer: StoreWriter | undefined;
+  private keys = 0;
   private closed = false;
-  /** Set after a write failed; nothing more is written. */
   private broken: StoreError | undefined;
-  /** Told once when a write fails (the CLI prints a warning). */
-  onError: ((error: StoreError) => void) | undefined;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
@@ -131,7 +159,6 @@ export class EventStore {
       db = new Database(path, { timeout: 5000 });
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
-      db.pragma("foreign_keys = ON");
       const version = db.pragma("user_version", { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
         throw new StoreError(
@@ -155,134 +182,84 @@ export class EventStore {
 
   /** Delete records last touched before `cutoff` (epoch ms). */
   removeOlderThan(cutoff: number): number {
-    return this.run(() => {
-      const a = this.sql("DELETE FROM deliveries WHERE updated_at < ?").run(cutoff).changes;
-      const b = this.sql("DELETE FROM received WHERE received_at < ?").run(cutoff).changes;
-      return a + b;
-    });
+    return this.run(
+      () =>
+        this.sql("DELETE FROM deliveries WHERE updated_at < ?").run(cutoff).changes +
+        this.sql("DELETE FROM received WHERE received_at < ?").run(cutoff).changes,
+    );
   }
 
   // Sent events ---------------------------------------------------------------------------------
 
-  beginDelivery(input: {
-    id: string;
-    event: NorceEvent;
-    url: string;
-    headers: StoredHeader[];
-    policy: DeliveryRecord["policy"];
-    /** For a resumed delivery: keep the row, take ownership. */
-    resume?: boolean;
-  }): void {
+  /**
+   * Write a delivery's row as it stands (insert it, or update the earlier version). A pending
+   * row is committed at once (a wait is about to start); others with the next batch.
+   */
+  saveDelivery(row: DeliveryRow): Promise<void> {
     const now = Date.now();
-    this.enqueue(() => {
-      if (input.resume) {
-        this.sql("UPDATE deliveries SET owner_pid = ?, updated_at = ? WHERE id = ?").run(
-          process.pid,
-          now,
-          input.id,
-        );
-        return;
-      }
-      this.sql(
-        `INSERT INTO deliveries (id, message_id, type, url, headers, body, timestamp, state, attempts,
-             next_attempt, next_due_at, policy, owner_pid, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, 1, ?, ?, ?, ?, ?)`,
-      ).run(
-        input.id,
-        input.event.messageId,
-        input.event.type,
-        input.url,
-        JSON.stringify(input.headers),
-        JSON.stringify(input.event.payload),
-        input.event.timestamp,
+    const last = row.attempts.at(-1);
+    const pending = row.state === "pending";
+    return this.write(
+      [
+        "save",
+        row.ref.key,
+        row.event.messageId,
+        row.event.type,
+        row.url,
+        row.headersJson,
+        row.body,
+        row.event.timestamp,
+        row.state,
+        last?.attempt ?? 0,
+        JSON.stringify(row.attempts),
+        last?.status ?? null,
+        last?.error ?? null,
+        row.next?.attempt ?? (pending ? (last?.attempt ?? 0) + 1 : null),
+        row.next ? Math.round(row.next.dueAt) : pending ? now : null,
+        row.policyJson,
+        row.owned ? process.pid : null,
+        row.createdAt,
         now,
-        JSON.stringify(input.policy),
-        process.pid,
-        now,
-        now,
-      );
-    });
+        !pending,
+      ],
+      pending,
+    );
   }
 
-  /** Resolves once committed (callers that show the attempt wait, so what they show is stored). */
-  recordAttempt(deliveryId: string, attempt: Attempt): Promise<void> {
-    this.enqueue(() => {
-      this.sql(
-        `INSERT OR REPLACE INTO attempts (delivery_id, attempt, schedule_ms, started_at, latency_ms, status, error, response, url)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        deliveryId,
-        attempt.attempt,
-        attempt.scheduleMs,
-        attempt.startedAt,
-        Math.round(attempt.latencyMs * 100) / 100,
-        attempt.status ?? null,
-        attempt.error ? `${attempt.error.code}: ${attempt.error.message}` : null,
-        attempt.response.slice(0, RESPONSE_BYTES),
-        attempt.url,
-      );
-      this.sql(
-        "UPDATE deliveries SET attempts = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
-      ).run(
-        attempt.attempt,
-        attempt.status ?? null,
-        attempt.error ? `${attempt.error.code}: ${attempt.error.message}` : null,
-        Date.now(),
-        deliveryId,
-      );
-    });
-    return this.flush();
+  /** A new key for a delivery's row (see RowRef); `existing` binds it to a stored row. */
+  rowRef(existing?: number): RowRef {
+    const ref = { key: ++this.keys };
+    if (existing !== undefined) void this.write(["bind", ref.key, existing], true);
+    return ref;
   }
 
-  /** Committed before the wait begins: the pending state `resume` continues from. */
-  recordWait(deliveryId: string, next: NextAttempt): Promise<void> {
-    this.enqueue(() => {
-      this.sql(
-        "UPDATE deliveries SET state = 'pending', next_attempt = ?, next_due_at = ?, updated_at = ? WHERE id = ?",
-      ).run(next.attempt, Math.round(next.dueAt), Date.now(), deliveryId);
-    });
-    return this.flush();
-  }
-
-  finishDelivery(deliveryId: string, outcome: Outcome, pending?: NextAttempt): void {
-    this.enqueue(() => {
-      if (outcome === "interrupted") {
-        this.sql(
-          "UPDATE deliveries SET next_attempt = ?, next_due_at = ?, owner_pid = NULL, updated_at = ? WHERE id = ?",
-        ).run(
-          pending?.attempt ?? null,
-          pending ? Math.round(pending.dueAt) : null,
-          Date.now(),
-          deliveryId,
-        );
-      } else {
-        this.sql(
-          "UPDATE deliveries SET state = ?, next_attempt = NULL, next_due_at = NULL, owner_pid = NULL, updated_at = ? WHERE id = ?",
-        ).run(outcome, Date.now(), deliveryId);
-      }
-    });
+  /**
+   * An interrupted delivery: pending, due as it was, owned by no one (for `resume`). Written in
+   * full, as the row may not exist yet (a batch writes rows lazily).
+   */
+  releaseDelivery(
+    pending: NextAttempt | undefined,
+    row: Omit<DeliveryRow, "state" | "next" | "owned">,
+  ): Promise<void> {
+    return this.saveDelivery({ ...row, state: "pending", next: pending, owned: false });
   }
 
   // Received events -----------------------------------------------------------------------------
 
   recordReceived(event: ReceivedEvent): void {
-    this.enqueue(() => {
-      this.sql(
-        `INSERT INTO received (message_id, type, method, path, headers, body, status, attempt, problems, received_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        event.messageId ?? null,
-        event.type ?? null,
-        event.method,
-        event.path,
-        JSON.stringify(maskHeaders(event.headers)),
-        event.bodyIsJson ? JSON.stringify(event.body) : String(event.body),
-        event.status,
-        event.attempt,
-        JSON.stringify(event.problems),
-        Date.parse(event.receivedAt),
-      );
-    });
+    void this.write([
+      "received",
+      event.messageId ?? null,
+      event.type ?? null,
+      event.method,
+      event.path,
+      JSON.stringify(event.maskedHeaders),
+      event.bodyText,
+      event.status,
+      event.attempt,
+      JSON.stringify(event.problems),
+      Date.parse(event.receivedAt),
+    ]);
   }
 
   // Queries -------------------------------------------------------------------------------------
@@ -291,24 +268,24 @@ export class EventStore {
     const limit = filter.limit ?? 50;
     const rows: LogRow[] = [];
     const since = filter.since ?? 0;
-    const typeClause = filter.type ? " AND lower(type) = lower(@type)" : "";
+    const typeClause = filter.type ? " AND type = @type COLLATE NOCASE" : "";
     if (filter.direction !== "received") {
       const stateClause = filter.state ? " AND state = @state" : "";
       const sent = this.sql(
         `SELECT created_at AS time, type, message_id AS messageId, url AS target, attempts,
-                  last_status AS lastStatus, state FROM deliveries
-           WHERE created_at >= @since${typeClause}${stateClause} ORDER BY created_at DESC LIMIT @limit`,
+                last_status AS lastStatus, state FROM deliveries
+         WHERE created_at >= @since${typeClause}${stateClause} ORDER BY created_at DESC LIMIT @limit`,
       ).all({ since, type: filter.type ?? null, state: filter.state ?? null, limit }) as Omit<
         LogRow,
         "direction" | "problems"
       >[];
       for (const row of sent) rows.push({ ...row, direction: "sent", problems: 0 });
     }
-    if (filter.direction !== "sent" && (!filter.state || filter.state === ("received" as never))) {
+    if (filter.direction !== "sent" && !filter.state) {
       const received = this.sql(
         `SELECT received_at AS time, type, message_id AS messageId, path AS target, attempt AS attempts,
-                  status AS lastStatus, json_array_length(problems) AS problems FROM received
-           WHERE received_at >= @since${typeClause} ORDER BY received_at DESC LIMIT @limit`,
+                status AS lastStatus, json_array_length(problems) AS problems FROM received
+         WHERE received_at >= @since${typeClause} ORDER BY received_at DESC LIMIT @limit`,
       ).all({ since, type: filter.type ?? null, limit }) as Omit<LogRow, "direction" | "state">[];
       for (const row of received) rows.push({ ...row, direction: "received", state: "received" });
     }
@@ -316,28 +293,21 @@ export class EventStore {
   }
 
   /** Deliveries and received requests of a message id (or a unique prefix of one, 4+ characters). */
-  find(idOrPrefix: string):
-    | {
-        messageId: string;
-        deliveries: (DeliveryRecord & { attemptList: AttemptRecord[] })[];
-        received: ReceivedRecord[];
-      }
-    | undefined {
-    const needle = idOrPrefix.trim().toLowerCase();
+  find(
+    idOrPrefix: string,
+  ): { messageId: string; deliveries: DeliveryRecord[]; received: ReceivedRecord[] } | undefined {
+    const needle = idOrPrefix.trim().toLowerCase().replace(/[%_]/g, "");
+    // LIKE is case-insensitive for ASCII, as message ids are.
     const ids = this.sql(
-      `SELECT DISTINCT message_id AS id FROM (
-           SELECT message_id FROM deliveries WHERE lower(message_id) LIKE @p
-           UNION SELECT message_id FROM received WHERE lower(message_id) LIKE @p)
-         LIMIT 10`,
-    ).all({ p: `${needle.replace(/[%_]/g, "")}%` }) as { id: string }[];
+      `SELECT message_id AS id FROM deliveries WHERE message_id LIKE @p
+       UNION SELECT message_id FROM received WHERE message_id LIKE @p LIMIT 10`,
+    ).all({ p: `${needle}%` }) as { id: string }[];
     const exact = ids.find((r) => r.id.toLowerCase() === needle);
     if (!exact && ids.length > 1) {
       throw new StoreError(
         this.path,
         `"${idOrPrefix}" matches several message ids: ${ids.map((r) => r.id).join(", ")}`,
-        {
-          hint: "give more of the id",
-        },
+        { hint: "give more of the id" },
       );
     }
     const messageId = exact?.id ?? ids[0]?.id;
@@ -345,29 +315,22 @@ export class EventStore {
     const deliveries = (
       this.sql("SELECT * FROM deliveries WHERE message_id = ? ORDER BY created_at").all(
         messageId,
-      ) as DeliveryRow[]
-    ).map((row) => ({
-      ...toDelivery(row),
-      attemptList: (
-        this.sql("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt").all(
-          row.id,
-        ) as AttemptRow[]
-      ).map(toAttempt),
-    }));
+      ) as DeliveryRowData[]
+    ).map(toDelivery);
     const received = (
       this.sql("SELECT * FROM received WHERE message_id = ? ORDER BY received_at").all(
         messageId,
-      ) as ReceivedRow[]
+      ) as ReceivedRowData[]
     ).map(toReceived);
     return { messageId, deliveries, received };
   }
 
-  /** Deliveries waiting for their next attempt (not owned by a live process unless `all`). */
+  /** Deliveries waiting for their next attempt. */
   pending(): DeliveryRecord[] {
     return (
       this.sql(
         "SELECT * FROM deliveries WHERE state = 'pending' ORDER BY next_due_at",
-      ).all() as DeliveryRow[]
+      ).all() as DeliveryRowData[]
     ).map(toDelivery);
   }
 
@@ -383,54 +346,19 @@ export class EventStore {
     return statement;
   }
 
-  private enqueue(op: Op): void {
-    if (this.closed) return;
-    this.queue.push(op);
-    if (this.queue.length === 1 && !this.flushing) {
-      this.flushing = new Promise<void>((resolve) => {
-        setImmediate(() => {
-          try {
-            this.commit();
-          } catch (error) {
-            // A failed write (full disk, a file removed) must not take down what is being sent
-            // or received: report it once and go on without the store.
-            this.failed(error);
-          }
-          this.flushing = undefined;
-          resolve();
-        });
-      });
-    }
+  /** Writes go to a worker thread (started on the first one): see writer.ts. */
+  private write(op: WriteOp, urgent = false): Promise<void> {
+    if (this.closed || this.broken) return Promise.resolve();
+    this.writer ??= startWriter(this.path, (error) => {
+      this.broken = explainSqliteError(this.path, error);
+      this.onError?.(this.broken);
+    });
+    return this.writer.write(op, urgent);
   }
 
-  /** Commit everything queued; resolves once it is on disk (in the WAL). */
-  flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    if (this.queue.length > 0) {
-      try {
-        this.commit();
-      } catch (error) {
-        this.failed(error);
-      }
-    }
-    return Promise.resolve();
-  }
-
-  private failed(error: unknown): void {
-    if (this.broken) return;
-    this.broken = error instanceof StoreError ? error : explainSqliteError(this.path, error);
-    this.onError?.(this.broken);
-  }
-
-  private commit(): void {
-    const ops = this.queue;
-    this.queue = [];
-    if (ops.length === 0 || this.closed || this.broken) return;
-    this.run(() =>
-      this.db.transaction(() => {
-        for (const op of ops) op();
-      })(),
-    );
+  /** Wait until everything written so far is committed. */
+  async flush(): Promise<void> {
+    await this.writer?.flush();
   }
 
   private run<T>(fn: () => T): T {
@@ -444,13 +372,8 @@ export class EventStore {
   /** Commit what is queued and close. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
-    try {
-      this.commit();
-    } catch (error) {
-      this.failed(error);
-    }
     this.closed = true;
+    await this.writer?.close();
     this.db.close();
   }
 }
@@ -458,7 +381,7 @@ export class EventStore {
 function migrate(db: Database.Database): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS deliveries (
-      id TEXT PRIMARY KEY,
+      id INTEGER PRIMARY KEY,
       message_id TEXT NOT NULL,
       type TEXT NOT NULL,
       url TEXT NOT NULL,
@@ -467,6 +390,7 @@ function migrate(db: Database.Database): void {
       timestamp TEXT NOT NULL,
       state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
       attempts INTEGER NOT NULL DEFAULT 0,
+      attempt_list TEXT NOT NULL DEFAULT '[]',
       last_status INTEGER,
       last_error TEXT,
       next_attempt INTEGER,
@@ -476,21 +400,10 @@ function migrate(db: Database.Database): void {
       created_at INTEGER NOT NULL,
       updated_at INTEGER NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS deliveries_message ON deliveries (message_id);
-    CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, next_due_at);
+    -- No index on message_id: show and replay scan (at most a week of events), while every
+    -- send would pay for a randomly keyed index insert.
+    CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (next_due_at) WHERE state = 'pending';
     CREATE INDEX IF NOT EXISTS deliveries_created ON deliveries (created_at);
-    CREATE TABLE IF NOT EXISTS attempts (
-      delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
-      attempt INTEGER NOT NULL,
-      schedule_ms INTEGER NOT NULL,
-      started_at INTEGER NOT NULL,
-      latency_ms REAL NOT NULL,
-      status INTEGER,
-      error TEXT,
-      response TEXT NOT NULL,
-      url TEXT NOT NULL,
-      PRIMARY KEY (delivery_id, attempt)
-    );
     CREATE TABLE IF NOT EXISTS received (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       message_id TEXT,
@@ -511,6 +424,7 @@ function migrate(db: Database.Database): void {
 }
 
 function explainSqliteError(path: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
   const code = (error as { code?: string }).code ?? "";
   const message = (error as Error).message;
   if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
@@ -539,8 +453,22 @@ function explainSqliteError(path: string, error: unknown): StoreError {
   return new StoreError(path, message, { cause: error });
 }
 
-interface DeliveryRow {
-  id: string;
+/** An attempt as the store keeps it. */
+export function toAttemptRecord(attempt: Attempt): AttemptRecord {
+  return {
+    attempt: attempt.attempt,
+    scheduleMs: attempt.scheduleMs,
+    startedAt: attempt.startedAt,
+    latencyMs: Math.round(attempt.latencyMs * 100) / 100,
+    status: attempt.status ?? null,
+    error: attempt.error ? `${attempt.error.code}: ${attempt.error.message}` : null,
+    response: attempt.response.slice(0, RESPONSE_BYTES),
+    url: attempt.url,
+  };
+}
+
+interface DeliveryRowData {
+  id: number;
   message_id: string;
   type: string;
   url: string;
@@ -549,6 +477,7 @@ interface DeliveryRow {
   timestamp: string;
   state: DeliveryState;
   attempts: number;
+  attempt_list: string;
   last_status: number | null;
   last_error: string | null;
   next_attempt: number | null;
@@ -559,18 +488,7 @@ interface DeliveryRow {
   updated_at: number;
 }
 
-interface AttemptRow {
-  attempt: number;
-  schedule_ms: number;
-  started_at: number;
-  latency_ms: number;
-  status: number | null;
-  error: string | null;
-  response: string;
-  url: string;
-}
-
-interface ReceivedRow {
+interface ReceivedRowData {
   id: number;
   message_id: string | null;
   type: string | null;
@@ -584,7 +502,7 @@ interface ReceivedRow {
   received_at: number;
 }
 
-function toDelivery(row: DeliveryRow): DeliveryRecord {
+function toDelivery(row: DeliveryRowData): DeliveryRecord {
   return {
     id: row.id,
     messageId: row.message_id,
@@ -595,6 +513,7 @@ function toDelivery(row: DeliveryRow): DeliveryRecord {
     timestamp: row.timestamp,
     state: row.state,
     attempts: row.attempts,
+    attemptList: JSON.parse(row.attempt_list) as AttemptRecord[],
     lastStatus: row.last_status,
     lastError: row.last_error,
     nextAttempt: row.next_attempt,
@@ -606,20 +525,7 @@ function toDelivery(row: DeliveryRow): DeliveryRecord {
   };
 }
 
-function toAttempt(row: AttemptRow): AttemptRecord {
-  return {
-    attempt: row.attempt,
-    scheduleMs: row.schedule_ms,
-    startedAt: row.started_at,
-    latencyMs: row.latency_ms,
-    status: row.status,
-    error: row.error,
-    response: row.response,
-    url: row.url,
-  };
-}
-
-function toReceived(row: ReceivedRow): ReceivedRecord {
+function toReceived(row: ReceivedRowData): ReceivedRecord {
   return {
     id: row.id,
     messageId: row.message_id,

@@ -1,53 +1,103 @@
 /** Delivery hooks that record a delivery in the store as it happens. */
-import { randomUUID } from "node:crypto";
 import type { Delivery, DeliveryHooks } from "../delivery/engine.js";
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { NorceEvent } from "../events/event.js";
-import type { EventStore } from "./db.js";
+import { type AttemptRecord, type EventStore, type RowRef, toAttemptRecord } from "./db.js";
 import type { StoredHeader } from "./templates.js";
 
 export interface DeliveryRecording {
-  /** The delivery's row id. */
-  id: string;
   hooks: Required<DeliveryHooks>;
   finish(delivery: Delivery): void;
 }
 
-export function recordDelivery(
-  store: EventStore,
-  input: {
-    event: NorceEvent;
-    url: string;
-    headers: StoredHeader[];
-    policy: DeliveryPolicy;
-    /** Continue this stored delivery rather than starting a new row. */
-    resumeId?: string;
-  },
-): DeliveryRecording {
-  const id = input.resumeId ?? randomUUID();
-  store.beginDelivery({
-    id,
-    event: input.event,
-    url: input.url,
-    headers: input.headers,
-    policy: {
-      timeoutMs: input.policy.timeoutMs,
-      maxRetries: input.policy.maxRetries,
-      timeScale: input.policy.timeScale,
-    },
-    ...(input.resumeId ? { resume: true } : {}),
-  });
+/** What the deliveries of one run share, serialised once. */
+export interface RecordingRun {
+  url: string;
+  headersJson: string;
+  policyJson: string;
+}
+
+export function recordingRun(
+  url: string,
+  headers: StoredHeader[],
+  policy: DeliveryPolicy,
+): RecordingRun {
   return {
-    id,
-    hooks: {
-      onAttempt: (attempt) => store.recordAttempt(id, attempt),
-      onWait: (next) => store.recordWait(id, next),
-    },
-    finish: (delivery) => store.finishDelivery(id, delivery.outcome, delivery.pending),
+    url,
+    headersJson: JSON.stringify(headers),
+    policyJson: JSON.stringify({
+      timeoutMs: policy.timeoutMs,
+      maxRetries: policy.maxRetries,
+      timeScale: policy.timeScale,
+    }),
   };
 }
 
-/** Run several hook sets in order (rendering and recording, say). */
+/**
+ * Record one delivery as one row.
+ * - `watched` (a person watches one delivery): the row is written before the first attempt and
+ *   after each attempt, committed before the attempt is shown, so a crash at any point resumes.
+ * - otherwise (thousands of events): the row is written when the first wait begins (committed
+ *   before the wait, so `resume` finds it) and when the delivery ends (in the next batch): an
+ *   event delivered at its first attempt costs one write.
+ */
+export function recordDelivery(
+  store: EventStore,
+  run: RecordingRun,
+  event: NorceEvent,
+  options: {
+    watched?: boolean;
+    resume?: { id: number; attempts: AttemptRecord[]; createdAt: number };
+  } = {},
+): DeliveryRecording {
+  const ref: RowRef = store.rowRef(options.resume?.id);
+  const createdAt = options.resume?.createdAt ?? Date.now();
+  const watched = options.watched ?? false;
+  const attempts: AttemptRecord[] = [...(options.resume?.attempts ?? [])];
+  let body: string | undefined;
+  const save = (state: "pending" | "delivered" | "dead", next?: Delivery["pending"]) => {
+    body ??= JSON.stringify(event.payload);
+    return store.saveDelivery({
+      ref,
+      event,
+      body,
+      ...run,
+      state,
+      attempts,
+      next,
+      owned: state === "pending",
+      createdAt,
+    });
+  };
+
+  if (watched || options.resume) void save("pending");
+
+  return {
+    hooks: {
+      onAttempt: (attempt) => {
+        attempts.push(toAttemptRecord(attempt));
+        return watched ? save("pending", attempt.next) : undefined;
+      },
+      onWait: (next) => save("pending", next),
+    },
+    finish: (delivery) => {
+      if (delivery.outcome !== "interrupted") void save(delivery.outcome);
+      else if (attempts.length > 0 || watched) {
+        body ??= JSON.stringify(event.payload);
+        void store.releaseDelivery(delivery.pending, {
+          ref,
+          ...run,
+          event,
+          body,
+          attempts,
+          createdAt,
+        });
+      }
+    },
+  };
+}
+
+/** Run several hook sets in order (recording, then showing). */
 export function combineHooks(...sets: (DeliveryHooks | undefined)[]): DeliveryHooks {
   const present = sets.filter((s): s is DeliveryHooks => s !== undefined);
   return {

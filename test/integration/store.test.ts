@@ -2,73 +2,109 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Attempt } from "../../src/delivery/engine.js";
+import { createPolicy } from "../../src/delivery/policy.js";
 import { fakeEvent } from "../../src/events/event.js";
 import { EventStore } from "../../src/store/db.js";
+import { recordDelivery, recordingRun } from "../../src/store/recorder.js";
 
 function storePath() {
   return join(mkdtempSync(join(tmpdir(), "norce-event-store-")), ".norce-event", "events.db");
 }
 
+const attempt = (n: number, status: number, next?: Attempt["next"]): Attempt => ({
+  attempt: n,
+  scheduleMs: 0,
+  startedAt: Date.now(),
+  latencyMs: 3,
+  status,
+  statusText: "",
+  response: "boom",
+  redirects: [],
+  url: "http://x/r",
+  ok: status < 300,
+  ...(next ? { next } : {}),
+});
+
 describe("event store", () => {
-  it("records a delivery, its attempts and its pending state, committed before a wait", async () => {
+  it("records a delivery and commits its pending state before the wait, visible to another connection", async () => {
     const path = storePath();
     const store = EventStore.open(path);
     const event = fakeEvent("OrderConfirmedEvent", { seed: 1 });
-    store.beginDelivery({
-      id: "d1",
-      event,
-      url: "http://x/r",
-      headers: [{ name: "X", template: "y" }],
-      policy: { timeoutMs: 5000, maxRetries: 16, timeScale: 1 },
-    });
-    await store.recordAttempt("d1", {
-      attempt: 1,
-      scheduleMs: 0,
-      startedAt: Date.now(),
-      latencyMs: 3,
-      status: 500,
-      statusText: "",
-      response: "boom",
-      redirects: [],
-      url: "http://x/r",
-      ok: false,
-    });
-    await store.recordWait("d1", {
+    const run = recordingRun("http://x/r", [{ name: "X", template: "y" }], createPolicy());
+    const recording = recordDelivery(store, run, event);
+    const next = {
       attempt: 2,
       delayMs: 5000,
       realDelayMs: 5000,
       scheduleMs: 5000,
       dueAt: Date.now() + 5000,
-    });
-    // Another connection (another process) sees the pending state at once.
+    };
+    await recording.hooks.onAttempt(attempt(1, 500, next));
+    await recording.hooks.onWait(next);
+    // Another connection (another process, say `resume`) sees the pending state at once.
     const reader = EventStore.open(path, { mustExist: true });
     expect(reader.pending()).toMatchObject([
-      { id: "d1", messageId: event.messageId, state: "pending", attempts: 1, nextAttempt: 2 },
+      { messageId: event.messageId, state: "pending", attempts: 1, nextAttempt: 2 },
     ]);
     await reader.close();
-    store.finishDelivery("d1", "delivered");
+    await recording.hooks.onAttempt(attempt(2, 202));
+    recording.finish({
+      event,
+      url: "http://x/r",
+      outcome: "delivered",
+      attempts: [],
+      priorAttempts: 0,
+    });
     await store.close();
     await store.close();
     const again = EventStore.open(path);
-    expect(again.find(event.messageId.slice(0, 6))?.deliveries[0]).toMatchObject({
-      state: "delivered",
-      attemptList: [{ attempt: 1, status: 500 }],
-    });
-    expect(again.log()).toMatchObject([{ direction: "sent", state: "delivered", attempts: 1 }]);
+    const found = again.find(event.messageId.slice(0, 6));
+    expect(found?.deliveries).toMatchObject([
+      {
+        state: "delivered",
+        attempts: 2,
+        attemptList: [
+          { attempt: 1, status: 500 },
+          { attempt: 2, status: 202 },
+        ],
+      },
+    ]);
+    expect(again.log()).toMatchObject([
+      { direction: "sent", state: "delivered", attempts: 2, lastStatus: 202 },
+    ]);
     await again.close();
+  });
+
+  it("writes an event delivered at its first attempt as one row, in the next batch", async () => {
+    const path = storePath();
+    const store = EventStore.open(path);
+    const run = recordingRun("http://x/r", [], createPolicy());
+    for (let i = 0; i < 50; i++) {
+      const event = fakeEvent("SkuChangedNotification", { seed: 1, index: i });
+      const recording = recordDelivery(store, run, event);
+      await recording.hooks.onAttempt(attempt(1, 202));
+      recording.finish({
+        event,
+        url: "http://x/r",
+        outcome: "delivered",
+        attempts: [],
+        priorAttempts: 0,
+      });
+    }
+    await store.flush();
+    expect(store.log({ limit: 100 })).toHaveLength(50);
+    await store.close();
   });
 
   it("removes records older than the retention when it opens (Norce keeps 7 days)", async () => {
     const path = storePath();
     const store = EventStore.open(path);
     const event = fakeEvent("JobCompletedEvent");
-    store.beginDelivery({
-      id: "old",
-      event,
-      url: "http://x",
-      headers: [],
-      policy: { timeoutMs: 5000, maxRetries: 16, timeScale: 1 },
+    const recording = recordDelivery(store, recordingRun("http://x", [], createPolicy()), event, {
+      watched: true,
     });
+    await recording.hooks.onAttempt(attempt(1, 202));
     await store.close();
     const reopened = EventStore.open(path, { retentionMs: 7 * 86_400_000 });
     expect(reopened.log()).toHaveLength(1);

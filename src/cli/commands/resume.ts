@@ -64,7 +64,7 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
               },
               signal: signal.signal,
               resume: resumeState(record),
-              resumeId: record.id,
+              resumeRecord: record,
             },
             output,
             store,

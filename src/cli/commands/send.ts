@@ -11,12 +11,12 @@ import { maskHeaders } from "../../shared/secrets.js";
 import { DEFAULT_RECEIVER_URL, parseTargetUrl } from "../../shared/url.js";
 import { type LoadedConfig, settingsFor } from "../../store/config.js";
 import type { EventStore } from "../../store/db.js";
-import { recordDelivery } from "../../store/recorder.js";
+import { recordDelivery, recordingRun } from "../../store/recorder.js";
 import { resolveTemplate, type StoredHeader, toStoredHeaders } from "../../store/templates.js";
 import { deliverShown, loadStyle, type Output, secretValues } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../main.js";
-import { print, say } from "../output.js";
+import { createWriter, print, say } from "../output.js";
 import { loadProject } from "../project.js";
 import { attemptJson, round } from "../render/delivery.js";
 import { interruptSignal } from "../signals.js";
@@ -256,6 +256,8 @@ async function sendMany(
   const progress =
     !output.json && process.stderr.isTTY ? await createProgress(run.count) : undefined;
   const deadList: Delivery[] = [];
+  const lines = createWriter();
+  const recordingFor = store ? recordingRun(target.url, target.stored, policy) : undefined;
   const summary = await deliverMany({
     to: target.url,
     headers: target.headers,
@@ -266,14 +268,14 @@ async function sendMany(
     concurrency: options.concurrency,
     makeEvent: run.makeEvent,
     track: (event) => {
-      const recording = store
-        ? recordDelivery(store, { event, url: target.url, headers: target.stored, policy })
-        : undefined;
+      const recording =
+        store && recordingFor ? recordDelivery(store, recordingFor, event) : undefined;
       return {
         hooks: {
           onAttempt: (attempt: Attempt) => {
-            if (output.json) print(JSON.stringify(attemptJson(event, attempt, output.secrets)));
-            recording?.hooks.onAttempt(attempt);
+            if (output.json)
+              lines.write(`${JSON.stringify(attemptJson(event, attempt, output.secrets))}\n`);
+            return recording?.hooks.onAttempt(attempt);
           },
           ...(recording ? { onWait: recording.hooks.onWait } : {}),
         },
@@ -286,6 +288,7 @@ async function sendMany(
     },
   });
   progress?.stop();
+  await lines.flush();
   if (output.json) {
     print(
       JSON.stringify({

@@ -5,7 +5,6 @@
 import type { Category } from "../../events/catalog.js";
 import type { ReceivedEvent } from "../../listener/server.js";
 import { formatDuration } from "../../shared/duration.js";
-import { maskHeaders } from "../../shared/secrets.js";
 import { firstLine } from "../../shared/text.js";
 
 export interface ReceivedStyle {
@@ -95,7 +94,9 @@ export function formatReceived(
     lines.push(`${indent}${style.dim("retry:")} ${gap} ${verdict}`);
   }
   if (options.headers) {
-    for (const [name, value] of Object.entries(maskHeaders(event.headers, options.showSecrets))) {
+    for (const [name, value] of Object.entries(
+      options.showSecrets ? event.headers : event.maskedHeaders,
+    )) {
       lines.push(`${indent}${style.dim(`${name}:`)} ${value}`);
     }
   }
@@ -118,7 +119,7 @@ export function receivedJson(event: ReceivedEvent, showSecrets: boolean) {
     receivedAt: event.receivedAt,
     method: event.method,
     path: event.path,
-    headers: maskHeaders(event.headers, showSecrets),
+    headers: showSecrets ? event.headers : event.maskedHeaders,
     type: event.type ?? null,
     knownType: event.knownType,
     messageId: event.messageId ?? null,

@@ -1,0 +1,121 @@
+// Shared helpers for the benchmarks: run processes, time them, read their memory, summarise.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const BIN = join(ROOT, "bin", "norce-event.js");
+export const NODE = process.execPath;
+const TIME = "/usr/bin/time";
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function percentile(values, p) {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+
+export function scratch(name) {
+  return mkdtempSync(join(tmpdir(), `norce-event-bench-${name}-`));
+}
+
+/**
+ * Run a command to the end. Resolves to wall time (ms), exit code, peak RSS (bytes, from
+ * /usr/bin/time when the machine has it) and the output.
+ * stdout: "pipe" (collect), "ignore", or a file descriptor.
+ */
+export function run(command, args, options = {}) {
+  const useTime = options.measureMemory && existsSync(TIME);
+  const file = useTime ? TIME : command;
+  const argv = useTime ? ["-f", "%M", command, ...args] : args;
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(file, argv, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...options.env },
+      stdio: ["ignore", options.stdout ?? "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.setEncoding("utf8").on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      let peakRss;
+      if (useTime) {
+        const lines = stderr.trimEnd().split("\n");
+        peakRss = Number(lines.pop()) * 1024;
+        stderr = lines.join("\n");
+      }
+      resolve({ ms, code, stdout, stderr, peakRss });
+    });
+  });
+}
+
+/** Start a long-running process and wait until `ready` matches its stderr or stdout. */
+export function start(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...options.env },
+      stdio: ["ignore", options.stdout ?? "pipe", "pipe"],
+    });
+    let seen = "";
+    const onData = (d) => {
+      seen += d;
+      const match = options.ready.exec(seen);
+      if (match) {
+        child.stderr.off("data", onData);
+        child.stdout?.off("data", onData);
+        resolve({ child, match, stop: () => stop(child) });
+      }
+    };
+    child.stderr.setEncoding("utf8").on("data", onData);
+    child.stdout?.setEncoding("utf8").on("data", onData);
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      reject(
+        new Error(`${command} ${args.join(" ")} exited (${code}) before it was ready:\n${seen}`),
+      ),
+    );
+  });
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.removeAllListeners("exit");
+    child.once("exit", () => resolve());
+    child.kill("SIGINT");
+    setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+  });
+}
+
+/** Resident memory of a running process (bytes), from /proc (Linux). */
+export function rssOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb * 1024;
+}
+
+/** A bare node:http server answering `status`, in its own process (like a receiver would be). */
+export async function startServer(status) {
+  const server = await start(NODE, [join(ROOT, "test/bench/servers/http.js"), String(status)], {
+    ready: /listening on (http:\/\/\S+)/,
+  });
+  return { url: server.match[1], pid: server.child.pid, stop: server.stop };
+}
+
+export const MiB = 1024 * 1024;

@@ -1,0 +1,119 @@
+// Listening: autocannon, 32 connections, posting a valid OrderConfirmedEvent with Norce's
+// standard headers (a new message id per request). `listen --json > /dev/null` and the pretty
+// output written to a file, against a bare node:http server answering 202. Then memory: RSS of
+// `listen --json` after 2k requests and after 200k.
+import { randomUUID } from "node:crypto";
+import { closeSync, openSync } from "node:fs";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { fakeEvent, formatTimestamp } from "../../dist/index.js";
+import { BIN, MiB, NODE, rssOf, scratch, start, startServer } from "./lib.js";
+
+const body = JSON.stringify(fakeEvent("OrderConfirmedEvent", { seed: 1 }).payload);
+
+function load(url, options) {
+  return autocannon({
+    url,
+    connections: 32,
+    method: "POST",
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "Norce-Event-Type": "OrderConfirmedEvent",
+      "Norce-Event-Timestamp": formatTimestamp(new Date()),
+    },
+    body,
+    requests: [
+      {
+        setupRequest: (request) => {
+          request.headers = { ...request.headers, "Norce-Event-Message-Id": randomUUID() };
+          return request;
+        },
+      },
+    ],
+    ...options,
+  });
+}
+
+async function startListen(mode) {
+  const dir = scratch("listen");
+  const out = openSync(mode === "json" ? "/dev/null" : join(dir, "pretty.log"), "w");
+  const args = [BIN, "listen", "--port", "0", ...(mode === "json" ? ["--json"] : [])];
+  const listener = await start(NODE, args, {
+    cwd: dir,
+    stdout: out,
+    ready: /listening on (http:\/\/\S+)/,
+  });
+  return {
+    url: listener.match[1],
+    pid: listener.child.pid,
+    stop: async () => {
+      await listener.stop();
+      closeSync(out);
+    },
+  };
+}
+
+export async function benchListen({ smoke }) {
+  const duration = smoke ? 1 : 10;
+  const results = {};
+  for (const mode of ["bare", "json", "pretty"]) {
+    const target = mode === "bare" ? await startServer(202) : await startListen(mode);
+    try {
+      await load(target.url, { duration: 1 }); // warm-up
+      const result = await load(target.url, { duration });
+      results[mode] = {
+        rps: result.requests.average,
+        total: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors + result.timeouts,
+      };
+    } finally {
+      await target.stop();
+    }
+  }
+  const memory = await measureMemory(smoke);
+  const ok = (mode) => results[mode].non2xx === 0 && results[mode].errors === 0;
+  const row = (mode, label, goal) => ({
+    target: `listening: ${label}`,
+    baseline: `node:http: ${Math.round(results.bare.rps).toLocaleString("en")} req/s`,
+    measured: `${Math.round(results[mode].rps).toLocaleString("en")} req/s${ok(mode) ? "" : ` (${results[mode].non2xx} non-2xx, ${results[mode].errors} errors)`}`,
+    ratio: results[mode].rps / results.bare.rps,
+    goal: `≥ ${goal}×`,
+    pass: results[mode].rps / results.bare.rps >= goal && ok(mode),
+  });
+  return {
+    raw: { ...results, memory },
+    rows: [
+      row("json", "--json > /dev/null", 0.5),
+      row("pretty", "pretty > file", 0.3),
+      {
+        target: `listening: RSS after ${memory.large.toLocaleString("en")} vs ${memory.small.toLocaleString("en")} requests`,
+        baseline: `${(memory.after.small / MiB).toFixed(0)} MiB`,
+        measured: `${(memory.after.large / MiB).toFixed(0)} MiB (+${((memory.after.large - memory.after.small) / MiB).toFixed(1)})`,
+        ratio: undefined,
+        goal: "≤ +50 MiB",
+        pass: memory.after.large - memory.after.small <= 50 * MiB && memory.non2xx === 0,
+      },
+    ],
+  };
+}
+
+async function measureMemory(smoke) {
+  const small = smoke ? 200 : 2000;
+  const large = smoke ? 2000 : 200_000;
+  const listener = await startListen("json");
+  try {
+    const first = await load(listener.url, { amount: small });
+    const afterSmall = rssOf(listener.pid);
+    const second = await load(listener.url, { amount: large - small });
+    const afterLarge = rssOf(listener.pid);
+    return {
+      small,
+      large,
+      after: { small: afterSmall, large: afterLarge },
+      non2xx: first.non2xx + second.non2xx,
+    };
+  } finally {
+    await listener.stop();
+  }
+}

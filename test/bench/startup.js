@@ -1,0 +1,32 @@
+// Start-up: wall time of `norce-event --help` and `norce-event types` against `node -e 0`,
+// interleaved round by round so machine noise hits all three alike.
+import { BIN, median, NODE, run } from "./lib.js";
+
+export async function benchStartup({ smoke }) {
+  const rounds = smoke ? 3 : 40;
+  const commands = {
+    base: ["-e", "0"],
+    help: [BIN, "--help"],
+    types: [BIN, "types"],
+  };
+  const times = { base: [], help: [], types: [] };
+  for (let r = 0; r < rounds + 2; r++) {
+    for (const [name, args] of Object.entries(commands)) {
+      const { ms, code } = await run(NODE, args, { stdout: "ignore" });
+      if (code !== 0) throw new Error(`${args.join(" ")} exited ${code}`);
+      if (r >= 2) times[name].push(ms); // two warm-up rounds fill the file cache
+    }
+  }
+  const base = median(times.base);
+  return {
+    raw: times,
+    rows: ["help", "types"].map((name) => ({
+      target: `start-up: norce-event ${name === "help" ? "--help" : "types"}`,
+      baseline: `node -e 0: ${base.toFixed(1)} ms`,
+      measured: `${median(times[name]).toFixed(1)} ms`,
+      ratio: median(times[name]) / base,
+      goal: "≤ 1.5×",
+      pass: median(times[name]) / base <= 1.5,
+    })),
+  };
+}
