@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { verifySignature } from "../delivery/signing.js";
 import { type Category, findEventType } from "../events/catalog.js";
 import { UsageError } from "../shared/errors.js";
-import { maskHeaders } from "../shared/secrets.js";
+import { hasSecretHeader, maskHeaders } from "../shared/secrets.js";
 import { type CheckedRequest, checkRequest, type Finding } from "./checks.js";
 import { type RetryInfo, RetryTracker } from "./retries.js";
 
@@ -79,8 +79,23 @@ export interface ReceivedEvent {
   status: number;
   note: string | undefined;
   forwarded: ForwardResult | undefined;
-  /** From the end of the request to the end of the answer. */
+  /** From the start of the request to the answer (including a chosen delay). */
   latencyMs: number;
+  /** @internal JSON pieces serialised once, shared by the sinks. */
+  serialised: { headers?: string; problems?: string };
+}
+
+/** The masked headers as JSON, serialised once per request whoever asks (output, store). */
+export function maskedHeadersJson(event: ReceivedEvent): string {
+  event.serialised.headers ??= JSON.stringify(event.maskedHeaders);
+  return event.serialised.headers;
+}
+
+/** The problems as JSON, serialised once per request. */
+export function problemsJson(event: ReceivedEvent): string {
+  if (event.problems.length === 0) return "[]";
+  event.serialised.problems ??= JSON.stringify(event.problems);
+  return event.serialised.problems;
 }
 
 export interface Sink {
@@ -152,6 +167,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const number = ++seq;
+    const started = performance.now();
     const receivedAt = new Date();
     const method = req.method ?? "";
     const path = req.url ?? "/";
@@ -226,7 +242,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
           : undefined);
       if (!answer) {
         try {
-          answer = await respond({
+          const answered = respond({
             ...checked,
             method,
             path,
@@ -234,6 +250,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
             bodyText,
             attempt: retry?.attempt ?? 1,
           });
+          answer = answered instanceof Promise ? await answered : answered;
         } catch (error) {
           answer = {
             status: 500,
@@ -245,8 +262,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
     }
     const final = answer ?? { status: 500 };
     if (final.delayMs && final.delayMs > 0) await delay(final.delayMs, res);
-    const answeredAt = performance.now();
-    await writeAnswer(res, final, !answer || final.status === 413);
+    writeAnswer(res, final, !answer || final.status === 413);
 
     const info = checked?.type ? findEventType(checked.type) : undefined;
     const event: ReceivedEvent = {
@@ -255,7 +271,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
       method,
       path,
       headers,
-      maskedHeaders: maskHeaders(headers),
+      maskedHeaders: hasSecretHeader(headers) ? maskHeaders(headers) : headers,
       type: checked?.type,
       knownType: Boolean(info),
       category: info?.category,
@@ -283,12 +299,14 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
       status: final.status,
       note: final.note,
       forwarded: final.forwarded,
-      latencyMs: performance.now() - answeredAt,
+      latencyMs: performance.now() - started,
+      serialised: {},
     };
     count(stats, event);
     for (const sink of sinks) {
       try {
-        await sink.write(event);
+        const written = sink.write(event);
+        if (written) await written;
       } catch {
         // A sink that fails (a full disk, a closed pipe) must not take the receiver down.
       }
@@ -440,19 +458,16 @@ function readBody(
   });
 }
 
-async function writeAnswer(res: ServerResponse, answer: Answer, close: boolean): Promise<void> {
+const PLAIN = { "content-type": "text/plain; charset=utf-8" };
+
+function writeAnswer(res: ServerResponse, answer: Answer, close: boolean): void {
   if (res.destroyed) return;
-  const headers: Record<string, string> = {
-    "content-type": "text/plain; charset=utf-8",
-    ...answer.headers,
-  };
-  if (close) headers.connection = "close";
-  await new Promise<void>((resolve) => {
-    res.once("close", () => resolve());
-    res.writeHead(answer.status, headers);
-    res.end(answer.body ?? `${answer.status}\n`, () => resolve());
-  });
-  if (close) res.socket?.destroySoon?.();
+  const headers =
+    answer.headers || close
+      ? { ...PLAIN, ...answer.headers, ...(close ? { connection: "close" } : {}) }
+      : PLAIN;
+  res.writeHead(answer.status, headers);
+  res.end(answer.body ?? `${answer.status}\n`);
 }
 
 function delay(ms: number, res: ServerResponse): Promise<void> {
@@ -465,7 +480,17 @@ function delay(ms: number, res: ServerResponse): Promise<void> {
   });
 }
 
+/** Headers as one string each: Node gives arrays only for repeated set-cookie-like headers. */
 function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const raw = req.headers;
+  let flat = true;
+  for (const name in raw) {
+    if (typeof raw[name] !== "string") {
+      flat = false;
+      break;
+    }
+  }
+  if (flat) return raw as Record<string, string>;
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;

@@ -18,10 +18,18 @@ const SECRET_NAMES = new Set([
 
 const SECRET_PATTERN = /(^|[-_])(key|token|secret|password|passwd|auth|session|signature-key)$/i;
 
+const known = new Map<string, boolean>();
+
 /** True for header names whose values are credentials. */
 export function isSecretHeader(name: string): boolean {
-  const lower = name.toLowerCase();
-  return SECRET_NAMES.has(lower) || SECRET_PATTERN.test(lower);
+  let secret = known.get(name);
+  if (secret === undefined) {
+    const lower = name.toLowerCase();
+    secret = SECRET_NAMES.has(lower) || SECRET_PATTERN.test(lower);
+    // Header names repeat from request to request: remember the answer (for a bounded number).
+    if (known.size < 1000) known.set(name, secret);
+  }
+  return secret;
 }
 
 /**
@@ -34,6 +42,12 @@ export function maskValue(value: string): string {
   const secret = match ? (match[2] ?? "") : value;
   const tail = secret.length >= 16 ? secret.slice(-4) : "";
   return `${scheme}••••${tail}`;
+}
+
+/** True when any header name is a secret one (so masking has something to do). */
+export function hasSecretHeader(headers: Readonly<Record<string, unknown>>): boolean {
+  for (const name in headers) if (isSecretHeader(name)) return true;
+  return false;
 }
 
 /** A copy of `headers` with secret values masked (unless `show`). */

@@ -9,9 +9,9 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 
 /** Rows no one waits on go together within this time… */
-const BATCH_MS = 50;
+const BATCH_MS = 10;
 /** …or as soon as this many are queued. */
-const BATCH_OPS = 2000;
+const BATCH_OPS = 500;
 
 /** One write: `["save", key, …columns, final]` or `["received", …columns]`. */
 export type WriteOp = readonly unknown[];
@@ -88,7 +88,12 @@ export function startWriter(
   onError: (error: { message: string; code?: string }) => void,
 ): StoreWriter {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver } });
+  // The worker only turns rows into SQL: a small heap is plenty, and keeps memory flat under load.
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { path, driver },
+    resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
+  });
   let queue: WriteOp[] = [];
   let seq = 0;
   let timer: NodeJS.Timeout | undefined;

@@ -17,7 +17,7 @@ import {
   formatReceived,
   plainReceivedStyle,
   type ReceivedStyle,
-  receivedJson,
+  receivedLine,
 } from "../render/received.js";
 import { interruptSignal } from "../signals.js";
 
@@ -68,7 +68,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
       write(event) {
         if (!matches(event.type)) return;
         const text = options.json
-          ? JSON.stringify(receivedJson(event, options.showSecrets ?? false))
+          ? receivedLine(event, options.showSecrets ?? false)
           : formatReceived(
               event,
               {
