@@ -66,6 +66,8 @@ export interface Delivery<E extends NorceEvent = NorceEvent> {
   attempts: Attempt[];
   /** Attempts made before this run (when resumed); the total is this plus `attempts.length`. */
   priorAttempts: number;
+  /** The body as sent (the payload's JSON text). */
+  body?: string;
   /** When interrupted: the attempt that was due next, for `resume`. */
   pending?: NextAttempt;
 }
@@ -195,6 +197,7 @@ export async function runDelivery<E extends NorceEvent>(
     outcome: "dead",
     attempts,
     priorAttempts: per.resume?.attemptsMade ?? 0,
+    body,
   };
 
   let number = (per.resume?.attemptsMade ?? 0) + 1;

@@ -81,6 +81,7 @@ export function recordDelivery(
       onWait: (next) => save("pending", next),
     },
     finish: (delivery) => {
+      body ??= delivery.body;
       if (delivery.outcome !== "interrupted") void save(delivery.outcome);
       else if (attempts.length > 0 || watched) {
         body ??= JSON.stringify(event.payload);

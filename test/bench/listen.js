@@ -36,8 +36,15 @@ function load(url, options) {
 
 async function startListen(mode) {
   const dir = scratch("listen");
-  const out = openSync(mode === "json" ? "/dev/null" : join(dir, "pretty.log"), "w");
-  const args = [BIN, "listen", "--port", "0", ...(mode === "json" ? ["--json"] : [])];
+  const out = openSync(mode.startsWith("json") ? "/dev/null" : join(dir, "pretty.log"), "w");
+  const args = [
+    BIN,
+    "listen",
+    "--port",
+    "0",
+    ...(mode.startsWith("json") ? ["--json"] : []),
+    ...(mode.endsWith("no-store") ? ["--no-store"] : []),
+  ];
   const listener = await start(NODE, args, {
     cwd: dir,
     stdout: out,
@@ -54,12 +61,12 @@ async function startListen(mode) {
 }
 
 export async function benchListen({ smoke }) {
-  const duration = smoke ? 1 : 10;
+  const duration = smoke ? 0.3 : 10;
   const results = {};
-  for (const mode of ["bare", "json", "pretty"]) {
+  for (const mode of ["bare", "json", "pretty", "json-no-store"]) {
     const target = mode === "bare" ? await startServer(202) : await startListen(mode);
     try {
-      await load(target.url, { duration: 1 }); // warm-up
+      await load(target.url, smoke ? { amount: 50 } : { duration: 1 }); // warm-up
       const result = await load(target.url, { duration });
       results[mode] = {
         rps: result.requests.average,
@@ -87,6 +94,11 @@ export async function benchListen({ smoke }) {
       row("json", "--json > /dev/null", 0.5),
       row("pretty", "pretty > file", 0.3),
       {
+        ...row("json-no-store", "--json --no-store (for information)", 0),
+        goal: "—",
+        pass: undefined,
+      },
+      {
         target: `listening: RSS after ${memory.large.toLocaleString("en")} vs ${memory.small.toLocaleString("en")} requests`,
         baseline: `${(memory.after.small / MiB).toFixed(0)} MiB`,
         measured: `${(memory.after.large / MiB).toFixed(0)} MiB (+${((memory.after.large - memory.after.small) / MiB).toFixed(1)})`,
@@ -99,8 +111,8 @@ export async function benchListen({ smoke }) {
 }
 
 async function measureMemory(smoke) {
-  const small = smoke ? 200 : 2000;
-  const large = smoke ? 2000 : 200_000;
+  const small = smoke ? 100 : 2000;
+  const large = smoke ? 500 : 200_000;
   const listener = await startListen("json");
   try {
     const first = await load(listener.url, { amount: small });

@@ -4,7 +4,7 @@
 import { BIN, MiB, NODE, percentile, run, scratch, startServer } from "./lib.js";
 
 export async function benchRetries({ smoke }) {
-  const count = smoke ? 200 : 10_000;
+  const count = smoke ? 50 : 10_000;
   const server = await startServer(500);
   let result;
   try {
@@ -23,7 +23,7 @@ export async function benchRetries({ smoke }) {
         "--max-retries",
         "3",
         "--time-scale",
-        "10",
+        smoke ? "1000" : "10",
         "--seed",
         "1",
         "--json",

@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { BIN, MiB, median, NODE, ROOT, run, scratch, startServer } from "./lib.js";
 
 export async function benchSend({ smoke }) {
-  const count = smoke ? 500 : 20_000;
-  const rounds = smoke ? 1 : 3;
+  const count = smoke ? 100 : 20_000;
+  const rounds = smoke ? 1 : 5;
   const server = await startServer(202);
-  const rates = { ours: [], pool: [] };
+  const rates = { ours: [], pool: [], noStore: [] };
   const rss = [];
   try {
     for (let r = 0; r < rounds; r++) {
@@ -45,6 +45,29 @@ export async function benchSend({ smoke }) {
         throw new Error(`send delivered ${summary.delivered} of ${count}: ${mine.stderr}`);
       rates.ours.push((count * 1000) / summary.durationMs);
       if (mine.peakRss) rss.push(mine.peakRss);
+      // The same without the event store, to show what recording every event costs.
+      const bare = await run(
+        NODE,
+        [
+          BIN,
+          "send",
+          "OrderConfirmedEvent",
+          "--to",
+          server.url,
+          "--count",
+          String(count),
+          "--concurrency",
+          "32",
+          "--seed",
+          "1",
+          "--json",
+          "--no-store",
+        ],
+        { cwd: scratch("send") },
+      );
+      rates.noStore.push(
+        (count * 1000) / JSON.parse(bare.stdout.trim().split("\n").at(-1)).durationMs,
+      );
     }
   } finally {
     await server.stop();
@@ -61,6 +84,14 @@ export async function benchSend({ smoke }) {
         ratio,
         goal: "≥ 0.8×",
         pass: ratio >= 0.8,
+      },
+      {
+        target: "sending: the same with --no-store (for information)",
+        baseline: `undici Pool loop: ${Math.round(median(rates.pool)).toLocaleString("en")}/s`,
+        measured: `${Math.round(median(rates.noStore)).toLocaleString("en")}/s`,
+        ratio: median(rates.noStore) / median(rates.pool),
+        goal: "—",
+        pass: undefined,
       },
       {
         target: "sending: peak RSS",

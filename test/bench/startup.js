@@ -3,18 +3,19 @@
 import { BIN, median, NODE, run } from "./lib.js";
 
 export async function benchStartup({ smoke }) {
-  const rounds = smoke ? 3 : 40;
+  const rounds = smoke ? 1 : 40;
   const commands = {
     base: ["-e", "0"],
     help: [BIN, "--help"],
     types: [BIN, "types"],
   };
   const times = { base: [], help: [], types: [] };
-  for (let r = 0; r < rounds + 2; r++) {
+  const warmUp = smoke ? 0 : 2;
+  for (let r = 0; r < rounds + warmUp; r++) {
     for (const [name, args] of Object.entries(commands)) {
       const { ms, code } = await run(NODE, args, { stdout: "ignore" });
       if (code !== 0) throw new Error(`${args.join(" ")} exited ${code}`);
-      if (r >= 2) times[name].push(ms); // two warm-up rounds fill the file cache
+      if (r >= warmUp) times[name].push(ms); // warm-up rounds fill the file cache
     }
   }
   const base = median(times.base);
