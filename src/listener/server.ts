@@ -441,7 +441,12 @@ function readBody(
       if (done) return;
       done = true;
       req.off("data", onData);
-      resolve({ text: tooLarge ? "" : Buffer.concat(chunks).toString("utf8"), bytes, tooLarge });
+      const text = tooLarge
+        ? ""
+        : chunks.length === 1
+          ? chunks[0]!.toString("utf8")
+          : Buffer.concat(chunks).toString("utf8");
+      resolve({ text, bytes, tooLarge });
     };
     const onData = (chunk: Buffer) => {
       bytes += chunk.length;
