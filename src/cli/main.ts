@@ -46,13 +46,14 @@ function buildProgram(): Command {
     .option("--no-store", "record nothing")
     .option("--retention <duration>", "keep stored events this long (Norce's log: 7d)", duration)
     .showSuggestionAfterError(true)
+    .showHelpAfterError("(run it with --help to see how it is used)")
     .exitOverride()
     .configureHelp({ sortSubcommands: false, helpWidth: 100 })
     .addHelpText(
       "after",
       `
 Examples:
-  $ norce-event demo                                   a listener, a few events, retries, in 20 s
+  $ norce-event demo                                   see both halves in a few seconds
   $ norce-event send OrderConfirmedEvent --to http://localhost:3000/receiver
   $ norce-event listen --port 7412
   $ norce-event test --to http://localhost:3000/receiver --junit report.xml
@@ -65,51 +66,18 @@ Docs: the README, or norce-event <command> --help.`,
   });
 
   program
-    .command("types")
-    .description("list Norce's 19 event types: category, kind, completeness, description")
-    .option("--json", "print the catalog as JSON (with modeled fields and sources)")
+    .command("demo")
+    .description("a listener and six realistic events, with Norce's retries")
+    .option("--time-scale <n>", "how much faster than Norce the backoff runs", decimal(1), 10)
+    .option("-s, --seed <n>", "seed for the events", integer(0), 2025)
     .action(async (options, command: Command) => {
-      const { runTypes } = await import("./commands/types.js");
-      finish(await runTypes(options, globals(command)));
-    });
-
-  program
-    .command("generate")
-    .description("print realistic fake payloads of an event type (JSON; one per line with --count)")
-    .argument("<type>", "event type, e.g. OrderConfirmedEvent (any case)")
-    .option("-s, --seed <n>", "same seed, same payload, on every machine", integer(0))
-    .option("-n, --count <n>", "how many payloads (distinct; one JSON object per line)", integer(1))
-    .option("--set <path=value>", "set a property (repeatable), coerced to its type", collect)
-    .option("--unset <path>", "remove a property (repeatable)", collect)
-    .option("--data <file|->", "merge a JSON object over the payload (- reads stdin)")
-    .addOption(
-      new Option("--optionals <which>", "optional properties: some (most of the time), all, none")
-        .choices(["some", "all", "none"])
-        .default("some"),
-    )
-    .option("--allow-invalid", "keep a result that breaks the schema (to test bad payloads)")
-    .option("--compact", "one line even for a single payload")
-    .action(async (type: string, options, command: Command) => {
-      const { runGenerate } = await import("./commands/generate.js");
-      finish(await runGenerate(type, options, globals(command)));
-    });
-
-  program
-    .command("validate")
-    .description("check a payload file against its event type's schema (exit 1 when invalid)")
-    .argument("<file>", "a JSON file, or - for stdin (one object, or one per line)")
-    .requiredOption("-t, --type <type>", "the event type to check against")
-    .option("--json", "print the result as JSON")
-    .action(async (file: string, options, command: Command) => {
-      const { runValidate } = await import("./commands/validate.js");
-      finish(await runValidate(file, options, globals(command)));
+      const { runDemo } = await import("./commands/demo.js");
+      finish(await runDemo(options, globals(command)));
     });
 
   program
     .command("send")
-    .description(
-      "deliver a fake event exactly as Norce does: headers, 5 s timeout, redirects, backoff",
-    )
+    .description("deliver a fake event exactly as Norce does, retries and all")
     .argument("[type]", "event type (asked for in a terminal when left out)")
     .option("-t, --to <url>", "the receiver's URL, e.g. http://localhost:3000/receiver")
     .option(
@@ -165,165 +133,8 @@ Examples:
     });
 
   program
-    .command("test")
-    .description(
-      "contract tests for your receiver: every type, retries, bad input, auth, speed (JUnit for CI)",
-    )
-    .option("-t, --to <url>", "the receiver to check, e.g. http://localhost:3000/receiver")
-    .option(
-      "-H, --header <header>",
-      'your Admin UI headers, "Name: value" (repeatable); they are the credentials',
-      collect,
-    )
-    .option(
-      "--types <types>",
-      "only these types, e.g. OrderConfirmedEvent,Sku* (default: all 19)",
-      list,
-    )
-    .option("-s, --seed <n>", "seed for the events", integer(0), 1)
-    .option("--timeout <duration>", "Norce's per-attempt limit", duration, 5000)
-    .option("--junit <file>", "write a JUnit XML report (GitHub Actions, GitLab, Jenkins)")
-    .option("--json", "print the report as JSON")
-    .option("-c, --concurrency <n>", "cases run at once", integer(1, 64), 4)
-    .addHelpText(
-      "after",
-      `
-Exit status: 0 all passed, 1 a case failed, 2 usage error.
-
-Examples:
-  $ norce-event test --to http://localhost:3000/receiver
-  $ norce-event test --to http://localhost:3000/receiver -H "Authorization: Bearer $TOKEN" --junit report.xml`,
-    )
-    .action(async (options, command: Command) => {
-      const { runTest } = await import("./commands/test.js");
-      finish(await runTest(options, globals(command)));
-    });
-
-  program
-    .command("init")
-    .description(
-      "write norce-event.config.json: per-type ON/OFF, URL and headers, as in Norce's Admin UI",
-    )
-    .option("--url <url>", "the receiver URL for every type")
-    .option(
-      "-H, --header <header>",
-      'a static header, "Name: value" (repeatable); tokens are written as ${VAR}',
-      collect,
-    )
-    .option(
-      "--types <types>",
-      "switch on only these (the others are written off), e.g. Order*,SkuChangedNotification",
-      list,
-    )
-    .option("--time-scale <n>", "compress Norce's backoff for every send", decimal(0.000001))
-    .option("--force", "write over an existing file")
-    .action(async (options, command: Command) => {
-      const { runInit } = await import("./commands/init.js");
-      finish(await runInit(options, globals(command)));
-    });
-
-  program
-    .command("log")
-    .description("the event log, like Norce's Admin UI: what was sent, received, delivered, dead")
-    .option("--type <type>", "only this event type")
-    .addOption(
-      new Option("--state <state>", "only sent events in this state").choices([
-        "pending",
-        "delivered",
-        "dead",
-      ]),
-    )
-    .addOption(
-      new Option("--direction <direction>", "only sent or received").choices(["sent", "received"]),
-    )
-    .option("--since <duration>", "only the last, e.g. 2h", duration)
-    .option("--limit <n>", "at most n rows", integer(1), 50)
-    .option("--json", "print the rows as JSON")
-    .action(async (options, command: Command) => {
-      const { runLog } = await import("./commands/log.js");
-      finish(await runLog(options, globals(command)));
-    });
-
-  program
-    .command("show")
-    .description("everything about one stored event: body, headers, every attempt")
-    .argument("<message-id>", "the Norce-Event-Message-Id (or its first characters)")
-    .option("--json", "print it as JSON")
-    .action(async (messageId: string, options, command: Command) => {
-      const { runShow } = await import("./commands/show.js");
-      finish(await runShow(messageId, options, globals(command)));
-    });
-
-  program
-    .command("replay")
-    .description("send a stored event again through Norce's full delivery policy")
-    .argument("<message-id>", "the Norce-Event-Message-Id (or its first characters)")
-    .option("-t, --to <url>", "another receiver (default: where it went, or the config's url)")
-    .option(
-      "--new-id",
-      "a new message id and timestamp (default: the same, a true Norce redelivery)",
-    )
-    .option(
-      "-H, --header <header>",
-      "headers again, for secrets given on the command line (they are not stored)",
-      collect,
-    )
-    .option("--timeout <duration>", "per attempt", duration, 5000)
-    .option("--max-retries <n>", "retries after the first attempt", integer(0, 16))
-    .option("--no-retry", "send once")
-    .option("--time-scale <n>", "divide every backoff delay by n", decimal(0.000001))
-    .option("--json", "one JSON object per attempt and a summary")
-    .action(async (messageId: string, options, command: Command) => {
-      const { runReplay } = await import("./commands/replay.js");
-      finish(await runReplay(messageId, options, globals(command)));
-    });
-
-  program
-    .command("resume")
-    .description(
-      "continue every pending delivery where its schedule left off (after Ctrl-C, a crash, a closed lid)",
-    )
-    .option(
-      "-H, --header <header>",
-      "headers again, for secrets given on the command line (they are not stored)",
-      collect,
-    )
-    .option("-t, --to <url>", "send them to another receiver")
-    .option("--time-scale <n>", "divide the remaining delays by n", decimal(0.000001))
-    .option("--json", "one JSON object per attempt and a summary per event")
-    .action(async (options, command: Command) => {
-      const { runResume } = await import("./commands/resume.js");
-      finish(await runResume(options, globals(command)));
-    });
-
-  program
-    .command("schedule")
-    .description("print Norce's retry schedule: 16 retries over about 22 hours")
-    .option("--time-scale <n>", "also show the real times with this compression", decimal(0.000001))
-    .option("--max-retries <n>", "only the first n retries", integer(0, 16))
-    .option("--json", "print the schedule as JSON")
-    .action(async (options) => {
-      const { runSchedule } = await import("./commands/schedule.js");
-      finish(await runSchedule(options));
-    });
-
-  program
-    .command("demo")
-    .description(
-      "see both halves at once: a listener, six realistic events, retries — ends by itself",
-    )
-    .option("--time-scale <n>", "how much faster than Norce the backoff runs", decimal(1), 10)
-    .option("-s, --seed <n>", "seed for the events", integer(0), 2025)
-    .action(async (options, command: Command) => {
-      const { runDemo } = await import("./commands/demo.js");
-      finish(await runDemo(options, globals(command)));
-    });
-
-  program
     .command("listen")
-    .description(
-      "a local receiver that shows, checks and answers Norce events (and can relay them)",
-    )
+    .description("a local receiver that shows, checks and answers Norce events")
     .option("-p, --port <n>", "port; 0 for any free port", integer(0, 65535), 7412)
     .option("--host <host>", "interface to bind (loopback unless you say so)", "127.0.0.1")
     .option("--path <path>", "accept POSTs on this path only (default: any path)")
@@ -372,6 +183,184 @@ Examples:
     .action(async (options, command: Command) => {
       const { runListen } = await import("./commands/listen.js");
       finish(await runListen(options, globals(command)));
+    });
+
+  program
+    .command("test")
+    .description("contract tests for your receiver, with a JUnit report for CI")
+    .option("-t, --to <url>", "the receiver to check, e.g. http://localhost:3000/receiver")
+    .option(
+      "-H, --header <header>",
+      'your Admin UI headers, "Name: value" (repeatable); they are the credentials',
+      collect,
+    )
+    .option(
+      "--types <types>",
+      "only these types, e.g. OrderConfirmedEvent,Sku* (default: all 19)",
+      list,
+    )
+    .option("-s, --seed <n>", "seed for the events", integer(0), 1)
+    .option("--timeout <duration>", "Norce's per-attempt limit", duration, 5000)
+    .option("--junit <file>", "write a JUnit XML report (GitHub Actions, GitLab, Jenkins)")
+    .option("--json", "print the report as JSON")
+    .option("-c, --concurrency <n>", "cases run at once", integer(1, 64), 4)
+    .addHelpText(
+      "after",
+      `
+Exit status: 0 all passed, 1 a case failed, 2 usage error.
+
+Examples:
+  $ norce-event test --to http://localhost:3000/receiver
+  $ norce-event test --to http://localhost:3000/receiver -H "Authorization: Bearer $TOKEN" --junit report.xml`,
+    )
+    .action(async (options, command: Command) => {
+      const { runTest } = await import("./commands/test.js");
+      finish(await runTest(options, globals(command)));
+    });
+
+  program
+    .command("schedule")
+    .description("Norce's retry schedule: 16 retries over about 22 hours")
+    .option("--time-scale <n>", "also show the real times with this compression", decimal(0.000001))
+    .option("--max-retries <n>", "only the first n retries", integer(0, 16))
+    .option("--json", "print the schedule as JSON")
+    .action(async (options) => {
+      const { runSchedule } = await import("./commands/schedule.js");
+      finish(await runSchedule(options));
+    });
+
+  program
+    .command("types")
+    .description("list Norce's 19 event types")
+    .option("--json", "print the catalog as JSON (with modeled fields and sources)")
+    .action(async (options, command: Command) => {
+      const { runTypes } = await import("./commands/types.js");
+      finish(await runTypes(options, globals(command)));
+    });
+
+  program
+    .command("generate")
+    .description("print realistic fake payloads of an event type")
+    .argument("<type>", "event type, e.g. OrderConfirmedEvent (any case)")
+    .option("-s, --seed <n>", "same seed, same payload, on every machine", integer(0))
+    .option("-n, --count <n>", "how many payloads (distinct; one JSON object per line)", integer(1))
+    .option("--set <path=value>", "set a property (repeatable), coerced to its type", collect)
+    .option("--unset <path>", "remove a property (repeatable)", collect)
+    .option("--data <file|->", "merge a JSON object over the payload (- reads stdin)")
+    .addOption(
+      new Option("--optionals <which>", "optional properties: some (most of the time), all, none")
+        .choices(["some", "all", "none"])
+        .default("some"),
+    )
+    .option("--allow-invalid", "keep a result that breaks the schema (to test bad payloads)")
+    .option("--compact", "one line even for a single payload")
+    .action(async (type: string, options, command: Command) => {
+      const { runGenerate } = await import("./commands/generate.js");
+      finish(await runGenerate(type, options, globals(command)));
+    });
+
+  program
+    .command("validate")
+    .description("check a payload against its event type's schema")
+    .argument("<file>", "a JSON file, or - for stdin (one object, or one per line)")
+    .requiredOption("-t, --type <type>", "the event type to check against")
+    .option("--json", "print the result as JSON")
+    .action(async (file: string, options, command: Command) => {
+      const { runValidate } = await import("./commands/validate.js");
+      finish(await runValidate(file, options, globals(command)));
+    });
+
+  program
+    .command("init")
+    .description("write norce-event.config.json, Norce's Admin UI as a file")
+    .option("--url <url>", "the receiver URL for every type")
+    .option(
+      "-H, --header <header>",
+      'a static header, "Name: value" (repeatable); tokens are written as ${VAR}',
+      collect,
+    )
+    .option(
+      "--types <types>",
+      "switch on only these (the others are written off), e.g. Order*,SkuChangedNotification",
+      list,
+    )
+    .option("--time-scale <n>", "compress Norce's backoff for every send", decimal(0.000001))
+    .option("--force", "write over an existing file")
+    .action(async (options, command: Command) => {
+      const { runInit } = await import("./commands/init.js");
+      finish(await runInit(options, globals(command)));
+    });
+
+  program
+    .command("log")
+    .description("the event log: what was sent or received, delivered or dead")
+    .option("--type <type>", "only this event type")
+    .addOption(
+      new Option("--state <state>", "only sent events in this state").choices([
+        "pending",
+        "delivered",
+        "dead",
+      ]),
+    )
+    .addOption(
+      new Option("--direction <direction>", "only sent or received").choices(["sent", "received"]),
+    )
+    .option("--since <duration>", "only the last, e.g. 2h", duration)
+    .option("--limit <n>", "at most n rows", integer(1), 50)
+    .option("--json", "print the rows as JSON")
+    .action(async (options, command: Command) => {
+      const { runLog } = await import("./commands/log.js");
+      finish(await runLog(options, globals(command)));
+    });
+
+  program
+    .command("show")
+    .description("everything about one stored event")
+    .argument("<message-id>", "the Norce-Event-Message-Id (or its first characters)")
+    .option("--json", "print it as JSON")
+    .action(async (messageId: string, options, command: Command) => {
+      const { runShow } = await import("./commands/show.js");
+      finish(await runShow(messageId, options, globals(command)));
+    });
+
+  program
+    .command("replay")
+    .description("send a stored event again, as Norce redelivers it")
+    .argument("<message-id>", "the Norce-Event-Message-Id (or its first characters)")
+    .option("-t, --to <url>", "another receiver (default: where it went, or the config's url)")
+    .option(
+      "--new-id",
+      "a new message id and timestamp (default: the same, a true Norce redelivery)",
+    )
+    .option(
+      "-H, --header <header>",
+      "headers again, for secrets given on the command line (they are not stored)",
+      collect,
+    )
+    .option("--timeout <duration>", "per attempt", duration, 5000)
+    .option("--max-retries <n>", "retries after the first attempt", integer(0, 16))
+    .option("--no-retry", "send once")
+    .option("--time-scale <n>", "divide every backoff delay by n", decimal(0.000001))
+    .option("--json", "one JSON object per attempt and a summary")
+    .action(async (messageId: string, options, command: Command) => {
+      const { runReplay } = await import("./commands/replay.js");
+      finish(await runReplay(messageId, options, globals(command)));
+    });
+
+  program
+    .command("resume")
+    .description("continue pending deliveries after Ctrl-C or a crash")
+    .option(
+      "-H, --header <header>",
+      "headers again, for secrets given on the command line (they are not stored)",
+      collect,
+    )
+    .option("-t, --to <url>", "send them to another receiver")
+    .option("--time-scale <n>", "divide the remaining delays by n", decimal(0.000001))
+    .option("--json", "one JSON object per attempt and a summary per event")
+    .action(async (options, command: Command) => {
+      const { runResume } = await import("./commands/resume.js");
+      finish(await runResume(options, globals(command)));
     });
 
   return program;

@@ -47,7 +47,12 @@ export interface EventSchema {
 
 export interface ModeledField {
   property: string;
-  /** Why the field is modeled and on what evidence. */
+  /**
+   * What is inferred: the field itself (its name was not seen), its values (the docs list
+   * none), or only its required flag.
+   */
+  aspect: "field" | "values" | "required";
+  /** Why it is modeled and on what evidence. */
   note: string;
 }
 
@@ -117,13 +122,16 @@ export function findEventType(name: string): EventTypeInfo | undefined {
 function toInfo(schema: EventSchema): EventTypeInfo {
   const modeled: ModeledField[] = [];
   for (const [property, prop] of Object.entries(schema.properties)) {
-    if (typeof prop["x-modeled"] === "string") modeled.push({ property, note: prop["x-modeled"] });
+    if (typeof prop["x-modeled"] === "string") {
+      const aspect = prop["x-modeled-values"] ? "values" : "field";
+      modeled.push({ property, aspect, note: prop["x-modeled"] });
+    }
   }
   const modeledRequired = schema["x-modeled-required"];
   if (modeledRequired) {
     for (const property of modeledRequired.properties) {
       if (!modeled.some((m) => m.property === property)) {
-        modeled.push({ property, note: modeledRequired.note });
+        modeled.push({ property, aspect: "required", note: modeledRequired.note });
       }
     }
   }

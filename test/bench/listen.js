@@ -106,6 +106,14 @@ export async function benchListen({ smoke }) {
         goal: "≤ +50 MiB",
         pass: memory.after.large - memory.after.small <= 50 * MiB && memory.non2xx === 0,
       },
+      {
+        target: "listening: RSS along the way (for information)",
+        baseline: `${(memory.after.small / MiB).toFixed(0)} MiB at ${memory.small.toLocaleString("en")}`,
+        measured: memory.along.map((a) => `${(a.rss / MiB).toFixed(0)}`).join(" → ") + " MiB",
+        ratio: undefined,
+        goal: "—",
+        pass: undefined,
+      },
     ],
   };
 }
@@ -113,18 +121,21 @@ export async function benchListen({ smoke }) {
 async function measureMemory(smoke) {
   const small = smoke ? 100 : 2000;
   const large = smoke ? 500 : 200_000;
+  const steps = 4;
   const listener = await startListen("json");
   try {
-    const first = await load(listener.url, { amount: small });
+    let non2xx = (await load(listener.url, { amount: small })).non2xx;
     const afterSmall = rssOf(listener.pid);
-    const second = await load(listener.url, { amount: large - small });
-    const afterLarge = rssOf(listener.pid);
-    return {
-      small,
-      large,
-      after: { small: afterSmall, large: afterLarge },
-      non2xx: first.non2xx + second.non2xx,
-    };
+    // RSS along the way, to tell growth that stops from growth that does not.
+    const along = [];
+    let done = small;
+    for (let step = 1; step <= steps; step++) {
+      const target = small + Math.round(((large - small) * step) / steps);
+      non2xx += (await load(listener.url, { amount: target - done })).non2xx;
+      done = target;
+      along.push({ requests: done, rss: rssOf(listener.pid) });
+    }
+    return { small, large, along, after: { small: afterSmall, large: along.at(-1).rss }, non2xx };
   } finally {
     await listener.stop();
   }

@@ -12,9 +12,30 @@ describe("norce-event (built CLI)", () => {
   it("--help lists the commands, one line each", async () => {
     const { code, stdout } = await runCli(["--help"]);
     expect(code).toBe(0);
-    for (const command of ["types", "generate", "validate"]) {
-      expect(stdout).toMatch(new RegExp(`^  ${command}\\b.*\\S`, "m"));
+    const section = stdout.split("Commands:\n")[1]!.split("\n\n")[0]!.split("\n");
+    const commands = [
+      "demo",
+      "send",
+      "listen",
+      "test",
+      "schedule",
+      "types",
+      "generate",
+      "validate",
+      "init",
+      "log",
+      "show",
+      "replay",
+      "resume",
+    ];
+    for (const command of commands) {
+      expect(
+        section.some((line) => new RegExp(`^  ${command}\\b.*\\S$`).test(line)),
+        command,
+      ).toBe(true);
     }
+    // No description wraps onto a second line.
+    expect(section.every((line) => /^ {2}\S/.test(line))).toBe(true);
   });
 
   it("types lists all 19 types with category and kind", async () => {

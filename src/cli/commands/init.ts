@@ -64,9 +64,8 @@ export async function runInit(options: InitOptions, globals: GlobalOptions): Pro
       `  ${name} is written as a \${${variable}} reference (tokens stay out of git): export ${variable}=… before sending`,
     );
   }
-  print(
-    `next: norce-event send ${[...chosen][0] ?? "OrderConfirmedEvent"}   (uses the url and headers from the file)`,
-  );
+  const example = chosen.has("OrderConfirmedEvent") ? "OrderConfirmedEvent" : [...chosen][0];
+  print(`next: norce-event send ${example}   (uses the url and headers from the file)`);
   return 0;
 }
 

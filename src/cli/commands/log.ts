@@ -1,3 +1,4 @@
+import { relative } from "node:path";
 import { UsageError } from "../../shared/errors.js";
 import type { DeliveryState, LogRow } from "../../store/db.js";
 import type { GlobalOptions } from "../main.js";
@@ -58,7 +59,7 @@ export async function runLog(options: LogOptions, globals: GlobalOptions): Promi
       ),
     );
     say(
-      `${rows.length} shown, newest first · ${store.path} · norce-event show <message id> for one`,
+      `${rows.length} shown, newest first · ${shortPath(store.path)} · norce-event show <message id> for one`,
     );
     return 0;
   } finally {
@@ -79,6 +80,12 @@ function toCells(row: LogRow): string[] {
       : row.state,
     row.target,
   ];
+}
+
+/** A path relative to the working directory when it is inside it. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith("..") ? rel : path;
 }
 
 export function localDateTime(ms: number): string {

@@ -45,7 +45,13 @@ export async function runTypes(
   print();
   print(`${infos.length} event types. * partial: Norce's docs do not show every field.`);
   for (const info of infos.filter((i) => i.completeness === "partial")) {
-    const modeled = info.modeled.map((m) => m.property);
+    const modeled = info.modeled.map((m) =>
+      m.aspect === "values"
+        ? `${m.property} values`
+        : m.aspect === "required"
+          ? `${m.property}'s required flag`
+          : m.property,
+    );
     const parts = [
       modeled.length > 0 ? `modeled (inferred, not seen): ${modeled.join(", ")}` : undefined,
       info.unknown ? `not known: ${info.unknown}` : undefined,
