@@ -1,6 +1,6 @@
 // Sending: `send --count N --concurrency 32` to a bare node:http server answering 202, against a
 // minimal undici Pool loop posting N pre-built bodies with the same concurrency to the same
-// server. Both rates are of the sending itself (ours from its --json summary); peak RSS of ours
+// server. Both rates are of the sending itself (ours from its own summary line); peak RSS of ours
 // is the whole process (/usr/bin/time).
 import { join } from "node:path";
 import { BIN, MiB, median, NODE, ROOT, run, scratch, startServer } from "./lib.js";
@@ -22,52 +22,12 @@ export async function benchSend({ smoke }) {
       const baseline = JSON.parse(pool.stdout);
       if (baseline.ok !== count) throw new Error(`the baseline got ${baseline.ok} of ${count} 2xx`);
       rates.pool.push((count * 1000) / baseline.ms);
-      const mine = await run(
-        NODE,
-        [
-          BIN,
-          "send",
-          "OrderConfirmedEvent",
-          "--to",
-          server.url,
-          "--count",
-          String(count),
-          "--concurrency",
-          "32",
-          "--seed",
-          "1",
-          "--json",
-        ],
-        { cwd: scratch("send"), measureMemory: true },
-      );
-      const summary = JSON.parse(mine.stdout.trim().split("\n").at(-1));
-      if (mine.code !== 0 || summary.delivered !== count)
-        throw new Error(`send delivered ${summary.delivered} of ${count}: ${mine.stderr}`);
-      rates.ours.push((count * 1000) / summary.durationMs);
+      // As the user runs it (`send … --count N --concurrency 32`), reading its own summary.
+      const mine = await sendRun(server.url, count, [], true);
+      rates.ours.push(mine.rate);
       if (mine.peakRss) rss.push(mine.peakRss);
       // The same without the event store, to show what recording every event costs.
-      const bare = await run(
-        NODE,
-        [
-          BIN,
-          "send",
-          "OrderConfirmedEvent",
-          "--to",
-          server.url,
-          "--count",
-          String(count),
-          "--concurrency",
-          "32",
-          "--seed",
-          "1",
-          "--json",
-          "--no-store",
-        ],
-        { cwd: scratch("send") },
-      );
-      rates.noStore.push(
-        (count * 1000) / JSON.parse(bare.stdout.trim().split("\n").at(-1)).durationMs,
-      );
+      rates.noStore.push((await sendRun(server.url, count, ["--no-store"], false)).rate);
     }
   } finally {
     await server.stop();
@@ -103,4 +63,31 @@ export async function benchSend({ smoke }) {
       },
     ],
   };
+}
+
+async function sendRun(url, count, extra, measureMemory) {
+  const result = await run(
+    NODE,
+    [
+      BIN,
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      url,
+      "--count",
+      String(count),
+      "--concurrency",
+      "32",
+      "--seed",
+      "1",
+      ...extra,
+    ],
+    { cwd: scratch("send"), measureMemory },
+  );
+  const delivered = Number(/(\d+) delivered/.exec(result.stdout)?.[1]);
+  const rate = Number(/(\d+) events\/s/.exec(result.stdout)?.[1]);
+  if (result.code !== 0 || delivered !== count) {
+    throw new Error(`send delivered ${delivered} of ${count}: ${result.stdout}${result.stderr}`);
+  }
+  return { rate, peakRss: result.peakRss };
 }
