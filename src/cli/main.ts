@@ -15,7 +15,7 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 /** Run the CLI with `argv` (without node and script). Resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   guardBrokenPipe();
-  const program = buildProgram();
+  const program = buildProgram(argv);
   try {
     await program.parseAsync([...argv], { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
@@ -28,7 +28,33 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-function buildProgram(): Command {
+/**
+ * Each command is declared with its name, arguments and description (what `--help` lists); its
+ * options and action are added only for the command being run: at start-up that is most of the
+ * work commander does.
+ */
+function define(
+  command: Command,
+  configure: boolean,
+  configureCommand: (cmd: Command) => unknown,
+): void {
+  if (configure) configureCommand(command);
+}
+
+/** The command the arguments name (after global options), if any; `help <command>` names it too. */
+function commandIn(argv: readonly string[]): string | undefined {
+  const valued = new Set(["--config", "--store", "--retention"]);
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (valued.has(arg)) i++;
+    else if (!arg.startsWith("-")) words.push(arg);
+  }
+  return words[0] === "help" ? words[1] : words[0];
+}
+
+function buildProgram(argv: readonly string[]): Command {
+  const wanted = commandIn(argv);
   const program = new Command("norce-event")
     .description(
       "Norce Commerce Event on your laptop and in CI: realistic fake events delivered exactly as Norce delivers them, a local receiver, and contract tests.",
@@ -65,303 +91,387 @@ Docs: the README, or norce-event <command> --help.`,
     outputError: (text, write) => write(text.replace(/^error: /, "error: ")),
   });
 
-  program
-    .command("demo")
-    .description("a listener and six realistic events, with Norce's retries")
-    .option("--time-scale <n>", "how much faster than Norce the backoff runs", decimal(1), 10)
-    .option("-s, --seed <n>", "seed for the events", integer(0), 2025)
-    .action(async (options, command: Command) => {
-      const { runDemo } = await import("./commands/demo.js");
-      finish(await runDemo(options, globals(command)));
-    });
+  define(
+    program
+      .command("demo")
+      .description("a listener and six realistic events, with Norce's retries"),
+    wanted === "demo",
+    (cmd) =>
+      cmd
+        .option("--time-scale <n>", "how much faster than Norce the backoff runs", decimal(1), 10)
+        .option("-s, --seed <n>", "seed for the events", integer(0), 2025)
+        .action(async (options, command: Command) => {
+          const { runDemo } = await import("./commands/demo.js");
+          finish(await runDemo(options, globals(command)));
+        }),
+  );
 
-  program
-    .command("send")
-    .description("deliver a fake event exactly as Norce does, retries and all")
-    .argument("[type]", "event type (asked for in a terminal when left out)")
-    .option("-t, --to <url>", "the receiver's URL, e.g. http://localhost:3000/receiver")
-    .option(
-      "-H, --header <header>",
-      'a static header, "Name: value" (repeatable), as in Norce\'s Admin UI',
-      collect,
-    )
-    .option("-s, --seed <n>", "same seed, same payload", integer(0))
-    .option("--set <path=value>", "set a payload property (repeatable)", collect)
-    .option("--unset <path>", "remove a payload property (repeatable)", collect)
-    .option("--data <file|->", "merge a JSON object over the payload (- reads stdin)")
-    .addOption(
-      new Option("--optionals <which>", "optional properties: some, all, none")
-        .choices(["some", "all", "none"])
-        .default("some"),
-    )
-    .option("--allow-invalid", "send a payload that breaks the schema")
-    .option("--timeout <duration>", "per attempt, as Norce's", duration, 5000)
-    .option("--max-retries <n>", "retries after the first attempt (Norce: 16)", integer(0, 16))
-    .option("--no-retry", "send once; no retries")
-    .option(
-      "--time-scale <n>",
-      "divide every backoff delay by n (3600: 22 h in ~22 s)",
-      decimal(0.000001),
-    )
-    .option("-n, --count <n>", "send n distinct events", integer(1))
-    .option(
-      "--all",
-      "one event of every type switched on in norce-event.config.json, each to its url",
-    )
-    .option("--force", "send a type the config switches off")
-    .option("-c, --concurrency <n>", "requests in flight with --count", integer(1, 1024), 8)
-    .option("--message-id <id>", "use this Norce-Event-Message-Id (default: a new UUID)")
-    .option(
-      "--sign-secret <whsec_...>",
-      "add Standard Webhooks signature headers (Norce itself signs nothing)",
-    )
-    .option("--dry-run", "print the exact request and send nothing")
-    .option("--json", "one JSON object per attempt and a summary; nothing else on stdout")
-    .option("--show-secrets", "show secret header values (masked by default)")
-    .addHelpText(
-      "after",
-      `
+  define(
+    program
+      .command("send")
+      .description("deliver a fake event exactly as Norce does, retries and all")
+      .argument("[type]", "event type (asked for in a terminal when left out)"),
+    wanted === "send",
+    (cmd) =>
+      cmd
+        .option("-t, --to <url>", "the receiver's URL, e.g. http://localhost:3000/receiver")
+        .option(
+          "-H, --header <header>",
+          'a static header, "Name: value" (repeatable), as in Norce\'s Admin UI',
+          collect,
+        )
+        .option("-s, --seed <n>", "same seed, same payload", integer(0))
+        .option("--set <path=value>", "set a payload property (repeatable)", collect)
+        .option("--unset <path>", "remove a payload property (repeatable)", collect)
+        .option("--data <file|->", "merge a JSON object over the payload (- reads stdin)")
+        .addOption(
+          new Option("--optionals <which>", "optional properties: some, all, none")
+            .choices(["some", "all", "none"])
+            .default("some"),
+        )
+        .option("--allow-invalid", "send a payload that breaks the schema")
+        .option("--timeout <duration>", "per attempt, as Norce's", duration, 5000)
+        .option("--max-retries <n>", "retries after the first attempt (Norce: 16)", integer(0, 16))
+        .option("--no-retry", "send once; no retries")
+        .option(
+          "--time-scale <n>",
+          "divide every backoff delay by n (3600: 22 h in ~22 s)",
+          decimal(0.000001),
+        )
+        .option("-n, --count <n>", "send n distinct events", integer(1))
+        .option(
+          "--all",
+          "one event of every type switched on in norce-event.config.json, each to its url",
+        )
+        .option("--force", "send a type the config switches off")
+        .option("-c, --concurrency <n>", "requests in flight with --count", integer(1, 1024), 8)
+        .option("--message-id <id>", "use this Norce-Event-Message-Id (default: a new UUID)")
+        .option(
+          "--sign-secret <whsec_...>",
+          "add Standard Webhooks signature headers (Norce itself signs nothing)",
+        )
+        .option("--dry-run", "print the exact request and send nothing")
+        .option("--json", "one JSON object per attempt and a summary; nothing else on stdout")
+        .option("--show-secrets", "show secret header values (masked by default)")
+        .addHelpText(
+          "after",
+          `
 Examples:
   $ norce-event send OrderConfirmedEvent --to http://localhost:3000/receiver
   $ norce-event send SkuChangedNotification --to http://localhost:3000/receiver -H "Authorization: Bearer $TOKEN"
   $ norce-event send OrderConfirmedEvent --to http://localhost:3000/receiver --time-scale 3600   # 22 h of retries in ~22 s
   $ norce-event send OrderConfirmedEvent --to http://localhost:3000/receiver --count 1000 --concurrency 32`,
-    )
-    .action(async (type: string | undefined, options, command: Command) => {
-      const { runSend } = await import("./commands/send.js");
-      finish(await runSend(type, options, globals(command)));
-    });
+        )
+        .action(async (type: string | undefined, options, command: Command) => {
+          const { runSend } = await import("./commands/send.js");
+          finish(await runSend(type, options, globals(command)));
+        }),
+  );
 
-  program
-    .command("listen")
-    .description("a local receiver that shows, checks and answers Norce events")
-    .option("-p, --port <n>", "port; 0 for any free port", integer(0, 65535), 7412)
-    .option("--host <host>", "interface to bind (loopback unless you say so)", "127.0.0.1")
-    .option("--path <path>", "accept POSTs on this path only (default: any path)")
-    .option("--headers", "show every header (secrets masked)")
-    .option("--no-body", "one line per event")
-    .option("--show-secrets", "show secret header values")
-    .option("--json", "one JSON object per request on stdout, nothing else")
-    .option(
-      "--types <patterns>",
-      "show only these types, e.g. OrderConfirmedEvent,Sku* (others are still answered)",
-      list,
-    )
-    .option("--status <code>", "status to answer (Norce's examples answer 202)", httpStatus, 202)
-    .option("--fail-first <n>", "answer 500 to the first n attempts of each message id", integer(1))
-    .option("--fail-rate <rate>", "answer 500 to this share of requests (0..1)", decimal(0, 1))
-    .option("--delay <duration>", "answer late, e.g. 6s to trip Norce's 5 s timeout", duration)
-    .option(
-      "--require-header <header>",
-      'answer 401 unless the request has it, e.g. "Authorization: Bearer x" (repeatable)',
-      collect,
-    )
-    .option(
-      "--sign-secret <whsec_...>",
-      "verify Standard Webhooks signatures (from send --sign-secret)",
-    )
-    .option(
-      "--forward-to <url>",
-      "relay each event to your app and answer with its status (502 if it is down)",
-    )
-    .option("--max-body <size>", "larger bodies get 413", size, 1024 * 1024)
-    .option(
-      "--time-scale <n>",
-      "judge retry gaps against Norce's delays divided by n (as send --time-scale)",
-      decimal(0.000001),
-      1,
-    )
-    .addHelpText(
-      "after",
-      `
+  define(
+    program
+      .command("listen")
+      .description("a local receiver that shows, checks and answers Norce events"),
+    wanted === "listen",
+    (cmd) =>
+      cmd
+        .option("-p, --port <n>", "port; 0 for any free port", integer(0, 65535), 7412)
+        .option("--host <host>", "interface to bind (loopback unless you say so)", "127.0.0.1")
+        .option("--path <path>", "accept POSTs on this path only (default: any path)")
+        .option("--headers", "show every header (secrets masked)")
+        .option("--no-body", "one line per event")
+        .option("--show-secrets", "show secret header values")
+        .option("--json", "one JSON object per request on stdout, nothing else")
+        .option(
+          "--types <patterns>",
+          "show only these types, e.g. OrderConfirmedEvent,Sku* (others are still answered)",
+          list,
+        )
+        .option(
+          "--status <code>",
+          "status to answer (Norce's examples answer 202)",
+          httpStatus,
+          202,
+        )
+        .option(
+          "--fail-first <n>",
+          "answer 500 to the first n attempts of each message id",
+          integer(1),
+        )
+        .option("--fail-rate <rate>", "answer 500 to this share of requests (0..1)", decimal(0, 1))
+        .option("--delay <duration>", "answer late, e.g. 6s to trip Norce's 5 s timeout", duration)
+        .option(
+          "--require-header <header>",
+          'answer 401 unless the request has it, e.g. "Authorization: Bearer x" (repeatable)',
+          collect,
+        )
+        .option(
+          "--sign-secret <whsec_...>",
+          "verify Standard Webhooks signatures (from send --sign-secret)",
+        )
+        .option(
+          "--forward-to <url>",
+          "relay each event to your app and answer with its status (502 if it is down)",
+        )
+        .option("--max-body <size>", "larger bodies get 413", size, 1024 * 1024)
+        .option(
+          "--time-scale <n>",
+          "judge retry gaps against Norce's delays divided by n (as send --time-scale)",
+          decimal(0.000001),
+          1,
+        )
+        .addHelpText(
+          "after",
+          `
 Examples:
   $ norce-event listen --port 7412
   $ norce-event listen --json | jq .type
   $ norce-event listen --fail-first 2                 # watch Norce's retries
   $ norce-event listen --forward-to http://localhost:3000/receiver`,
-    )
-    .action(async (options, command: Command) => {
-      const { runListen } = await import("./commands/listen.js");
-      finish(await runListen(options, globals(command)));
-    });
+        )
+        .action(async (options, command: Command) => {
+          const { runListen } = await import("./commands/listen.js");
+          finish(await runListen(options, globals(command)));
+        }),
+  );
 
-  program
-    .command("test")
-    .description("contract tests for your receiver, with a JUnit report for CI")
-    .option("-t, --to <url>", "the receiver to check, e.g. http://localhost:3000/receiver")
-    .option(
-      "-H, --header <header>",
-      'your Admin UI headers, "Name: value" (repeatable); they are the credentials',
-      collect,
-    )
-    .option(
-      "--types <types>",
-      "only these types, e.g. OrderConfirmedEvent,Sku* (default: all 19)",
-      list,
-    )
-    .option("-s, --seed <n>", "seed for the events", integer(0), 1)
-    .option("--timeout <duration>", "Norce's per-attempt limit", duration, 5000)
-    .option("--junit <file>", "write a JUnit XML report (GitHub Actions, GitLab, Jenkins)")
-    .option("--json", "print the report as JSON")
-    .option("-c, --concurrency <n>", "cases run at once", integer(1, 64), 4)
-    .addHelpText(
-      "after",
-      `
+  define(
+    program
+      .command("test")
+      .description("contract tests for your receiver, with a JUnit report for CI"),
+    wanted === "test",
+    (cmd) =>
+      cmd
+        .option("-t, --to <url>", "the receiver to check, e.g. http://localhost:3000/receiver")
+        .option(
+          "-H, --header <header>",
+          'your Admin UI headers, "Name: value" (repeatable); they are the credentials',
+          collect,
+        )
+        .option(
+          "--types <types>",
+          "only these types, e.g. OrderConfirmedEvent,Sku* (default: all 19)",
+          list,
+        )
+        .option("-s, --seed <n>", "seed for the events", integer(0), 1)
+        .option("--timeout <duration>", "Norce's per-attempt limit", duration, 5000)
+        .option("--junit <file>", "write a JUnit XML report (GitHub Actions, GitLab, Jenkins)")
+        .option("--json", "print the report as JSON")
+        .option("-c, --concurrency <n>", "cases run at once", integer(1, 64), 4)
+        .addHelpText(
+          "after",
+          `
 Exit status: 0 all passed, 1 a case failed, 2 usage error.
 
 Examples:
   $ norce-event test --to http://localhost:3000/receiver
   $ norce-event test --to http://localhost:3000/receiver -H "Authorization: Bearer $TOKEN" --junit report.xml`,
-    )
-    .action(async (options, command: Command) => {
-      const { runTest } = await import("./commands/test.js");
-      finish(await runTest(options, globals(command)));
-    });
+        )
+        .action(async (options, command: Command) => {
+          const { runTest } = await import("./commands/test.js");
+          finish(await runTest(options, globals(command)));
+        }),
+  );
 
-  program
-    .command("schedule")
-    .description("Norce's retry schedule: 16 retries over about 22 hours")
-    .option("--time-scale <n>", "also show the real times with this compression", decimal(0.000001))
-    .option("--max-retries <n>", "only the first n retries", integer(0, 16))
-    .option("--json", "print the schedule as JSON")
-    .action(async (options) => {
-      const { runSchedule } = await import("./commands/schedule.js");
-      finish(await runSchedule(options));
-    });
+  define(
+    program
+      .command("schedule")
+      .description("Norce's retry schedule: 16 retries over about 22 hours"),
+    wanted === "schedule",
+    (cmd) =>
+      cmd
+        .option(
+          "--time-scale <n>",
+          "also show the real times with this compression",
+          decimal(0.000001),
+        )
+        .option("--max-retries <n>", "only the first n retries", integer(0, 16))
+        .option("--json", "print the schedule as JSON")
+        .action(async (options) => {
+          const { runSchedule } = await import("./commands/schedule.js");
+          finish(await runSchedule(options));
+        }),
+  );
 
-  program
-    .command("types")
-    .description("list Norce's 19 event types")
-    .option("--json", "print the catalog as JSON (with modeled fields and sources)")
-    .action(async (options, command: Command) => {
-      const { runTypes } = await import("./commands/types.js");
-      finish(await runTypes(options, globals(command)));
-    });
+  define(
+    program.command("types").description("list Norce's 19 event types"),
+    wanted === "types",
+    (cmd) =>
+      cmd
+        .option("--json", "print the catalog as JSON (with modeled fields and sources)")
+        .action(async (options, command: Command) => {
+          const { runTypes } = await import("./commands/types.js");
+          finish(await runTypes(options, globals(command)));
+        }),
+  );
 
-  program
-    .command("generate")
-    .description("print realistic fake payloads of an event type")
-    .argument("<type>", "event type, e.g. OrderConfirmedEvent (any case)")
-    .option("-s, --seed <n>", "same seed, same payload, on every machine", integer(0))
-    .option("-n, --count <n>", "how many payloads (distinct; one JSON object per line)", integer(1))
-    .option("--set <path=value>", "set a property (repeatable), coerced to its type", collect)
-    .option("--unset <path>", "remove a property (repeatable)", collect)
-    .option("--data <file|->", "merge a JSON object over the payload (- reads stdin)")
-    .addOption(
-      new Option("--optionals <which>", "optional properties: some (most of the time), all, none")
-        .choices(["some", "all", "none"])
-        .default("some"),
-    )
-    .option("--allow-invalid", "keep a result that breaks the schema (to test bad payloads)")
-    .option("--compact", "one line even for a single payload")
-    .action(async (type: string, options, command: Command) => {
-      const { runGenerate } = await import("./commands/generate.js");
-      finish(await runGenerate(type, options, globals(command)));
-    });
+  define(
+    program
+      .command("generate")
+      .description("print realistic fake payloads of an event type")
+      .argument("<type>", "event type, e.g. OrderConfirmedEvent (any case)"),
+    wanted === "generate",
+    (cmd) =>
+      cmd
+        .option("-s, --seed <n>", "same seed, same payload, on every machine", integer(0))
+        .option(
+          "-n, --count <n>",
+          "how many payloads (distinct; one JSON object per line)",
+          integer(1),
+        )
+        .option("--set <path=value>", "set a property (repeatable), coerced to its type", collect)
+        .option("--unset <path>", "remove a property (repeatable)", collect)
+        .option("--data <file|->", "merge a JSON object over the payload (- reads stdin)")
+        .addOption(
+          new Option(
+            "--optionals <which>",
+            "optional properties: some (most of the time), all, none",
+          )
+            .choices(["some", "all", "none"])
+            .default("some"),
+        )
+        .option("--allow-invalid", "keep a result that breaks the schema (to test bad payloads)")
+        .option("--compact", "one line even for a single payload")
+        .action(async (type: string, options, command: Command) => {
+          const { runGenerate } = await import("./commands/generate.js");
+          finish(await runGenerate(type, options, globals(command)));
+        }),
+  );
 
-  program
-    .command("validate")
-    .description("check a payload against its event type's schema")
-    .argument("<file>", "a JSON file, or - for stdin (one object, or one per line)")
-    .requiredOption("-t, --type <type>", "the event type to check against")
-    .option("--json", "print the result as JSON")
-    .action(async (file: string, options, command: Command) => {
-      const { runValidate } = await import("./commands/validate.js");
-      finish(await runValidate(file, options, globals(command)));
-    });
+  define(
+    program
+      .command("validate")
+      .description("check a payload against its event type's schema")
+      .argument("<file>", "a JSON file, or - for stdin (one object, or one per line)"),
+    wanted === "validate",
+    (cmd) =>
+      cmd
+        .requiredOption("-t, --type <type>", "the event type to check against")
+        .option("--json", "print the result as JSON")
+        .action(async (file: string, options, command: Command) => {
+          const { runValidate } = await import("./commands/validate.js");
+          finish(await runValidate(file, options, globals(command)));
+        }),
+  );
 
-  program
-    .command("init")
-    .description("write norce-event.config.json, Norce's Admin UI as a file")
-    .option("--url <url>", "the receiver URL for every type")
-    .option(
-      "-H, --header <header>",
-      'a static header, "Name: value" (repeatable); tokens are written as ${VAR}',
-      collect,
-    )
-    .option(
-      "--types <types>",
-      "switch on only these (the others are written off), e.g. Order*,SkuChangedNotification",
-      list,
-    )
-    .option("--time-scale <n>", "compress Norce's backoff for every send", decimal(0.000001))
-    .option("--force", "write over an existing file")
-    .action(async (options, command: Command) => {
-      const { runInit } = await import("./commands/init.js");
-      finish(await runInit(options, globals(command)));
-    });
+  define(
+    program
+      .command("init")
+      .description("write norce-event.config.json, Norce's Admin UI as a file"),
+    wanted === "init",
+    (cmd) =>
+      cmd
+        .option("--url <url>", "the receiver URL for every type")
+        .option(
+          "-H, --header <header>",
+          'a static header, "Name: value" (repeatable); tokens are written as ${VAR}',
+          collect,
+        )
+        .option(
+          "--types <types>",
+          "switch on only these (the others are written off), e.g. Order*,SkuChangedNotification",
+          list,
+        )
+        .option("--time-scale <n>", "compress Norce's backoff for every send", decimal(0.000001))
+        .option("--force", "write over an existing file")
+        .action(async (options, command: Command) => {
+          const { runInit } = await import("./commands/init.js");
+          finish(await runInit(options, globals(command)));
+        }),
+  );
 
-  program
-    .command("log")
-    .description("the event log: what was sent or received, delivered or dead")
-    .option("--type <type>", "only this event type")
-    .addOption(
-      new Option("--state <state>", "only sent events in this state").choices([
-        "pending",
-        "delivered",
-        "dead",
-      ]),
-    )
-    .addOption(
-      new Option("--direction <direction>", "only sent or received").choices(["sent", "received"]),
-    )
-    .option("--since <duration>", "only the last, e.g. 2h", duration)
-    .option("--limit <n>", "at most n rows", integer(1), 50)
-    .option("--json", "print the rows as JSON")
-    .action(async (options, command: Command) => {
-      const { runLog } = await import("./commands/log.js");
-      finish(await runLog(options, globals(command)));
-    });
+  define(
+    program
+      .command("log")
+      .description("the event log: what was sent or received, delivered or dead"),
+    wanted === "log",
+    (cmd) =>
+      cmd
+        .option("--type <type>", "only this event type")
+        .addOption(
+          new Option("--state <state>", "only sent events in this state").choices([
+            "pending",
+            "delivered",
+            "dead",
+          ]),
+        )
+        .addOption(
+          new Option("--direction <direction>", "only sent or received").choices([
+            "sent",
+            "received",
+          ]),
+        )
+        .option("--since <duration>", "only the last, e.g. 2h", duration)
+        .option("--limit <n>", "at most n rows", integer(1), 50)
+        .option("--json", "print the rows as JSON")
+        .action(async (options, command: Command) => {
+          const { runLog } = await import("./commands/log.js");
+          finish(await runLog(options, globals(command)));
+        }),
+  );
 
-  program
-    .command("show")
-    .description("everything about one stored event")
-    .argument("<message-id>", "the Norce-Event-Message-Id (or its first characters)")
-    .option("--json", "print it as JSON")
-    .action(async (messageId: string, options, command: Command) => {
-      const { runShow } = await import("./commands/show.js");
-      finish(await runShow(messageId, options, globals(command)));
-    });
+  define(
+    program
+      .command("show")
+      .description("everything about one stored event")
+      .argument("<message-id>", "the Norce-Event-Message-Id (or its first characters)"),
+    wanted === "show",
+    (cmd) =>
+      cmd
+        .option("--json", "print it as JSON")
+        .action(async (messageId: string, options, command: Command) => {
+          const { runShow } = await import("./commands/show.js");
+          finish(await runShow(messageId, options, globals(command)));
+        }),
+  );
 
-  program
-    .command("replay")
-    .description("send a stored event again, as Norce redelivers it")
-    .argument("<message-id>", "the Norce-Event-Message-Id (or its first characters)")
-    .option("-t, --to <url>", "another receiver (default: where it went, or the config's url)")
-    .option(
-      "--new-id",
-      "a new message id and timestamp (default: the same, a true Norce redelivery)",
-    )
-    .option(
-      "-H, --header <header>",
-      "headers again, for secrets given on the command line (they are not stored)",
-      collect,
-    )
-    .option("--timeout <duration>", "per attempt", duration, 5000)
-    .option("--max-retries <n>", "retries after the first attempt", integer(0, 16))
-    .option("--no-retry", "send once")
-    .option("--time-scale <n>", "divide every backoff delay by n", decimal(0.000001))
-    .option("--json", "one JSON object per attempt and a summary")
-    .action(async (messageId: string, options, command: Command) => {
-      const { runReplay } = await import("./commands/replay.js");
-      finish(await runReplay(messageId, options, globals(command)));
-    });
+  define(
+    program
+      .command("replay")
+      .description("send a stored event again, as Norce redelivers it")
+      .argument("<message-id>", "the Norce-Event-Message-Id (or its first characters)"),
+    wanted === "replay",
+    (cmd) =>
+      cmd
+        .option("-t, --to <url>", "another receiver (default: where it went, or the config's url)")
+        .option(
+          "--new-id",
+          "a new message id and timestamp (default: the same, a true Norce redelivery)",
+        )
+        .option(
+          "-H, --header <header>",
+          "headers again, for secrets given on the command line (they are not stored)",
+          collect,
+        )
+        .option("--timeout <duration>", "per attempt", duration, 5000)
+        .option("--max-retries <n>", "retries after the first attempt", integer(0, 16))
+        .option("--no-retry", "send once")
+        .option("--time-scale <n>", "divide every backoff delay by n", decimal(0.000001))
+        .option("--json", "one JSON object per attempt and a summary")
+        .action(async (messageId: string, options, command: Command) => {
+          const { runReplay } = await import("./commands/replay.js");
+          finish(await runReplay(messageId, options, globals(command)));
+        }),
+  );
 
-  program
-    .command("resume")
-    .description("continue pending deliveries after Ctrl-C or a crash")
-    .option(
-      "-H, --header <header>",
-      "headers again, for secrets given on the command line (they are not stored)",
-      collect,
-    )
-    .option("-t, --to <url>", "send them to another receiver")
-    .option("--time-scale <n>", "divide the remaining delays by n", decimal(0.000001))
-    .option("--json", "one JSON object per attempt and a summary per event")
-    .action(async (options, command: Command) => {
-      const { runResume } = await import("./commands/resume.js");
-      finish(await runResume(options, globals(command)));
-    });
+  define(
+    program.command("resume").description("continue pending deliveries after Ctrl-C or a crash"),
+    wanted === "resume",
+    (cmd) =>
+      cmd
+        .option(
+          "-H, --header <header>",
+          "headers again, for secrets given on the command line (they are not stored)",
+          collect,
+        )
+        .option("-t, --to <url>", "send them to another receiver")
+        .option("--time-scale <n>", "divide the remaining delays by n", decimal(0.000001))
+        .option("--json", "one JSON object per attempt and a summary per event")
+        .action(async (options, command: Command) => {
+          const { runResume } = await import("./commands/resume.js");
+          finish(await runResume(options, globals(command)));
+        }),
+  );
 
   return program;
 }

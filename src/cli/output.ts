@@ -55,23 +55,27 @@ export function createWriter(stream: Writable = process.stdout): Writer {
   };
 }
 
-let pipeGuard = false;
+const guarded = new WeakSet<NodeJS.WriteStream>();
 
-/** Exit quietly (status 0) when stdout's reader goes away, as `cmd | head` expects. */
-export function guardBrokenPipe(): void {
-  if (pipeGuard) return;
-  pipeGuard = true;
-  for (const stream of [process.stdout, process.stderr]) {
+/**
+ * Exit quietly (status 0) when a reader such as `head` closes the pipe. Each stream is guarded
+ * when first used: touching `process.stderr` early would set it up (and cost start-up time) even
+ * for commands that never write to it.
+ */
+export function guardBrokenPipe(stream: NodeJS.WriteStream = process.stdout): NodeJS.WriteStream {
+  if (!guarded.has(stream)) {
+    guarded.add(stream);
     stream.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
       throw error;
     });
   }
+  return stream;
 }
 
 /** A line to stderr (messages for people: banners, warnings, progress). */
 export function say(text = ""): void {
-  process.stderr.write(`${text}\n`);
+  guardBrokenPipe(process.stderr).write(`${text}\n`);
 }
 
 /** A line to stdout (the command's result). */
