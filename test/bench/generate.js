@@ -2,7 +2,7 @@
 // the same schema (one seeded payload at a time), both as whole processes writing JSON lines.
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { BIN, median, NODE, ROOT, run } from "./lib.js";
+import { BIN, median, medianRatio, NODE, ROOT, run } from "./lib.js";
 
 const TYPES = ["OrderConfirmedEvent", "SkuChangedNotification"];
 
@@ -35,7 +35,7 @@ export async function benchGenerate({ smoke }) {
     const b = await run(NODE, [BIN, "generate", type, "--count", sample, "--seed", "7"]);
     const same = hash(a.stdout) === hash(b.stdout);
     raw[type] = { ...rates, deterministic: same };
-    const ratio = median(rates.ours) / median(rates.jsf);
+    const ratio = medianRatio(rates.ours, rates.jsf);
     rows.push({
       target: `generation: ${type}`,
       baseline: `json-schema-faker: ${Math.round(median(rates.jsf)).toLocaleString("en")}/s`,

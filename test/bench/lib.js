@@ -16,6 +16,11 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** The median of per-round ratios: each round's pair ran side by side, so noise cancels. */
+export function medianRatio(ours, base) {
+  return median(ours.map((value, i) => value / base[i]));
+}
+
 export function percentile(values, p) {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);

@@ -50,7 +50,14 @@ for (const name of names) {
   rows.push(...result.rows);
 }
 
-const header = ["TARGET", "BASELINE", "MEASURED", "RATIO", "GOAL", "RESULT"];
+const header = [
+  "TARGET",
+  "BASELINE (median)",
+  "MEASURED (median)",
+  "MEDIAN RATIO",
+  "GOAL",
+  "RESULT",
+];
 const cells = rows.map((r) => [
   r.target,
   r.baseline,

@@ -3,7 +3,7 @@
 // server. Both rates are of the sending itself (ours from its own summary line); peak RSS of ours
 // is the whole process (/usr/bin/time).
 import { join } from "node:path";
-import { BIN, MiB, median, NODE, ROOT, run, scratch, startServer } from "./lib.js";
+import { BIN, MiB, median, medianRatio, NODE, ROOT, run, scratch, startServer } from "./lib.js";
 
 export async function benchSend({ smoke }) {
   const count = smoke ? 100 : 20_000;
@@ -32,7 +32,7 @@ export async function benchSend({ smoke }) {
   } finally {
     await server.stop();
   }
-  const ratio = median(rates.ours) / median(rates.pool);
+  const ratio = medianRatio(rates.ours, rates.pool);
   const peak = rss.length ? Math.max(...rss) : undefined;
   return {
     raw: { ...rates, peakRss: rss },
@@ -49,7 +49,7 @@ export async function benchSend({ smoke }) {
         target: "sending: the same with --no-store (for information)",
         baseline: `undici Pool loop: ${Math.round(median(rates.pool)).toLocaleString("en")}/s`,
         measured: `${Math.round(median(rates.noStore)).toLocaleString("en")}/s`,
-        ratio: median(rates.noStore) / median(rates.pool),
+        ratio: medianRatio(rates.noStore, rates.pool),
         goal: "—",
         pass: undefined,
       },

@@ -1,6 +1,6 @@
 // Start-up: wall time of `norce-event --help` and `norce-event types` against `node -e 0`,
 // interleaved round by round so machine noise hits all three alike.
-import { BIN, median, NODE, run } from "./lib.js";
+import { BIN, median, medianRatio, NODE, run } from "./lib.js";
 
 export async function benchStartup({ smoke }) {
   const rounds = smoke ? 1 : 40;
@@ -25,9 +25,9 @@ export async function benchStartup({ smoke }) {
       target: `start-up: norce-event ${name === "help" ? "--help" : "types"}`,
       baseline: `node -e 0: ${base.toFixed(1)} ms`,
       measured: `${median(times[name]).toFixed(1)} ms`,
-      ratio: median(times[name]) / base,
+      ratio: medianRatio(times[name], times.base),
       goal: "≤ 1.5×",
-      pass: median(times[name]) / base <= 1.5,
+      pass: medianRatio(times[name], times.base) <= 1.5,
     })),
   };
 }
