@@ -130,14 +130,10 @@ Docs: the README, or norce-event <command> --help.`,
             .default("some"),
         )
         .option("--allow-invalid", "send a payload that breaks the schema")
-        .option("--timeout <duration>", "per attempt, as Norce's", duration, 5000)
-        .option("--max-retries <n>", "retries after the first attempt (Norce: 16)", integer(0, 16))
-        .option("--no-retry", "send once; no retries")
-        .option(
-          "--time-scale <n>",
-          "divide every backoff delay by n (3600: 22 h in ~22 s)",
-          decimal(0.000001),
-        )
+        .addOption(deliveryOptions.timeout())
+        .addOption(deliveryOptions.maxRetries())
+        .addOption(deliveryOptions.noRetry())
+        .addOption(deliveryOptions.timeScale())
         .option("-n, --count <n>", "send n distinct events", integer(1))
         .option(
           "--all",
@@ -443,10 +439,10 @@ Examples:
           "headers again, for secrets given on the command line (they are not stored)",
           collect,
         )
-        .option("--timeout <duration>", "per attempt", duration, 5000)
-        .option("--max-retries <n>", "retries after the first attempt", integer(0, 16))
-        .option("--no-retry", "send once")
-        .option("--time-scale <n>", "divide every backoff delay by n", decimal(0.000001))
+        .addOption(deliveryOptions.timeout())
+        .addOption(deliveryOptions.maxRetries())
+        .addOption(deliveryOptions.noRetry())
+        .addOption(deliveryOptions.timeScale())
         .option("--json", "one JSON object per attempt and a summary")
         .action(async (messageId: string, options, command: Command) => {
           const { runReplay } = await import("./commands/replay.js");
@@ -475,6 +471,24 @@ Examples:
 
   return program;
 }
+
+/** Norce's delivery policy as options, the same for every command that delivers. */
+const deliveryOptions = {
+  timeout: () =>
+    new Option("--timeout <duration>", "per attempt, as Norce's")
+      .argParser(duration)
+      .default(5000, "5s"),
+  maxRetries: () =>
+    new Option("--max-retries <n>", "retries after the first attempt (Norce: 16)").argParser(
+      integer(0, 16),
+    ),
+  noRetry: () => new Option("--no-retry", "send once; no retries"),
+  timeScale: () =>
+    new Option(
+      "--time-scale <n>",
+      "divide every backoff delay by n (3600: 22 h in ~22 s)",
+    ).argParser(decimal(0.000001)),
+};
 
 /** Options every command inherits from the program. */
 export interface GlobalOptions {

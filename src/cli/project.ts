@@ -4,6 +4,7 @@
  * Norce's defaults.
  */
 
+import { UsageError } from "../shared/errors.js";
 import { findConfig, type LoadedConfig, loadConfig } from "../store/config.js";
 import type { EventStore } from "../store/db.js";
 import { resolveStorePath } from "../store/location.js";
@@ -44,4 +45,23 @@ export function loadProject(globals: GlobalOptions): Project {
       await opened?.close();
     },
   };
+}
+
+/** The store, for a command that reads it: a usage error with --no-store or when there is none. */
+export async function storeToRead(project: Project, command: string): Promise<EventStore> {
+  if (!project.storePath) {
+    throw new UsageError(`${command} reads the event store, and --no-store turns it off`);
+  }
+  return (await project.store({ mustExist: true }))!;
+}
+
+/** A stored event by message id (or its first characters); a usage error when there is none. */
+export function findStoredEvent(store: EventStore, messageId: string) {
+  const found = store.find(messageId);
+  if (!found) {
+    throw new UsageError(`no event with message id ${messageId} in ${store.path}`, {
+      hint: "norce-event log lists the stored ones (kept 7 days)",
+    });
+  }
+  return found;
 }

@@ -21,20 +21,7 @@ export interface SendAnswers {
 export async function askSend(given: { type?: string; to?: string }): Promise<SendAnswers> {
   const type = given.type ?? (await askType());
   const info = getEventType(type);
-  const to =
-    given.to ??
-    (await input({
-      message: "Receiver URL",
-      default: DEFAULT_RECEIVER_URL,
-      validate: (value) => {
-        try {
-          parseTargetUrl(value);
-          return true;
-        } catch (error) {
-          return (error as Error).message;
-        }
-      },
-    }));
+  const to = given.to ?? (await askUrl());
   const headers: string[] = [];
   for (;;) {
     const header = await input({
@@ -77,6 +64,22 @@ export async function askSend(given: { type?: string; to?: string }): Promise<Se
     answers.payload = JSON.parse(text) as Record<string, unknown>;
   }
   return answers;
+}
+
+/** The receiver URL, checked as it is typed. */
+export async function askUrl(): Promise<string> {
+  return await input({
+    message: "Receiver URL",
+    default: DEFAULT_RECEIVER_URL,
+    validate: (value) => {
+      try {
+        parseTargetUrl(value);
+        return true;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+  });
 }
 
 async function askType(): Promise<string> {

@@ -1,33 +1,17 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runNode } from "../helpers/cli.js";
 
 const RUNNER = fileURLToPath(new URL("../bench/run.js", import.meta.url));
 
 describe("benchmarks (smoke run, tiny sizes)", () => {
   it("every benchmark runs and reports its target, with raw numbers as JSON", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "norce-event-bench-")), "smoke.json");
-    const { code, stdout, stderr } = await new Promise<{
-      code: number | null;
-      stdout: string;
-      stderr: string;
-    }>((resolve, reject) => {
-      const child = spawn(process.execPath, [RUNNER, "--smoke", "--out", out], {
-        env: { ...process.env, NO_COLOR: "1" },
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => {
-        stdout += d;
-      });
-      child.stderr.setEncoding("utf8").on("data", (d: string) => {
-        stderr += d;
-      });
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    const { code, stdout, stderr } = await runNode([RUNNER, "--smoke", "--out", out], {
+      timeoutMs: 110_000,
     });
     expect(code, stderr).toBe(0);
     for (const target of [

@@ -35,8 +35,13 @@ export interface CliOptions {
 }
 
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return runNode([BIN, ...args], options);
+}
+
+/** Run a Node.js script as a child process; resolves when it ends (or rejects after a timeout). */
+export function runNode(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...args], {
       cwd: options.cwd ?? SCRATCH,
       env: cliEnv(options.env),
       stdio: ["pipe", "pipe", "pipe"],
@@ -51,9 +56,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(
-        new Error(`norce-event ${args.join(" ")} did not finish in time\n${stdout}\n${stderr}`),
-      );
+      reject(new Error(`node ${args.join(" ")} did not finish in time\n${stdout}\n${stderr}`));
     }, options.timeoutMs ?? 15_000);
     child.on("error", reject);
     child.on("close", (code, signal) => {

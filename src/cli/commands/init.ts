@@ -114,18 +114,8 @@ async function ask(): Promise<{ url: string; headers: string[]; types: string[] 
     pageSize: 19,
     validate: (chosen) => (chosen.length > 0 ? true : "switch on at least one"),
   });
-  const url = await input({
-    message: "Receiver URL",
-    default: DEFAULT_RECEIVER_URL,
-    validate: (value) => {
-      try {
-        parseTargetUrl(value);
-        return true;
-      } catch (error) {
-        return (error as Error).message;
-      }
-    },
-  });
+  const { askUrl } = await import("../prompts.js");
+  const url = await askUrl();
   const auth = await input({
     message: "Authorization header value (empty for none; a token is stored as ${NORCE_TOKEN})",
     default: "",

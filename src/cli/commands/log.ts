@@ -1,9 +1,8 @@
 import { relative } from "node:path";
-import { UsageError } from "../../shared/errors.js";
 import type { DeliveryState, LogRow } from "../../store/db.js";
 import type { GlobalOptions } from "../main.js";
 import { print, say } from "../output.js";
-import { loadProject } from "../project.js";
+import { loadProject, storeToRead } from "../project.js";
 import { renderTable } from "../table.js";
 
 export interface LogOptions {
@@ -17,10 +16,8 @@ export interface LogOptions {
 
 export async function runLog(options: LogOptions, globals: GlobalOptions): Promise<number> {
   const project = loadProject(globals);
-  if (!project.storePath)
-    throw new UsageError("log reads the event store, and --no-store turns it off");
   try {
-    const store = (await project.store({ mustExist: true }))!;
+    const store = await storeToRead(project, "log");
     const type = options.type
       ? ((await import("../../events/catalog.js")).findEventType(options.type)?.name ??
         options.type)

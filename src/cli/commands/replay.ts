@@ -14,7 +14,7 @@ import {
 import { deliverShown, loadStyle, secretValues } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../main.js";
-import { loadProject } from "../project.js";
+import { findStoredEvent, loadProject, storeToRead } from "../project.js";
 import { interruptSignal } from "../signals.js";
 
 export interface ReplayOptions {
@@ -34,16 +34,9 @@ export async function runReplay(
   globals: GlobalOptions,
 ): Promise<number> {
   const project = loadProject(globals);
-  if (!project.storePath)
-    throw new UsageError("replay reads the event store, and --no-store turns it off");
   try {
-    const store = (await project.store({ mustExist: true }))!;
-    const found = store.find(messageId);
-    if (!found) {
-      throw new UsageError(`no event with message id ${messageId} in ${store.path}`, {
-        hint: "norce-event log lists the stored ones (kept 7 days)",
-      });
-    }
+    const store = await storeToRead(project, "replay");
+    const found = findStoredEvent(store, messageId);
     const sent = found.deliveries.at(-1);
     const received = found.received.at(-1);
     const record = sent ?? received!;

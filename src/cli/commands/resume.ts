@@ -1,12 +1,11 @@
 import { parseHeaders } from "../../delivery/headers.js";
-import { UsageError } from "../../shared/errors.js";
 import { isAlive, resumeState, storedEvent } from "../../store/restore.js";
 import { restoreHeaders } from "../../store/templates.js";
 import { deliverShown, loadStyle, secretValues } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../main.js";
 import { print, say } from "../output.js";
-import { loadProject } from "../project.js";
+import { loadProject, storeToRead } from "../project.js";
 import { interruptSignal } from "../signals.js";
 
 export interface ResumeOptions {
@@ -18,10 +17,8 @@ export interface ResumeOptions {
 
 export async function runResume(options: ResumeOptions, globals: GlobalOptions): Promise<number> {
   const project = loadProject(globals);
-  if (!project.storePath)
-    throw new UsageError("resume reads the event store, and --no-store turns it off");
   try {
-    const store = (await project.store({ mustExist: true }))!;
+    const store = await storeToRead(project, "resume");
     const all = store.pending();
     const owned = all.filter((d) => isAlive(d.ownerPid));
     const pending = all.filter((d) => !isAlive(d.ownerPid));

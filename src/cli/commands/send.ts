@@ -136,20 +136,14 @@ async function send(
   try {
     const count = options.count ?? 1;
     if (count === 1) {
-      const delivery = await deliverShown(
-        sample,
-        {
-          to: target.url,
-          headers: target.headers,
-          storedHeaders: target.stored,
-          policy,
-          signal: signal.signal,
-          seed: factory.seed,
-          ...(signingKey ? { signingKey } : {}),
-        },
+      const delivery = await deliverTo(target, sample, {
+        policy,
+        signal: signal.signal,
+        seed: factory.seed,
+        signingKey,
         output,
         store,
-      );
+      });
       if (delivery.outcome === "interrupted") sayResume(store, 1);
       return exitCode([delivery.outcome]);
     }
@@ -212,20 +206,14 @@ async function sendAll(
       const event = factory.event(0);
       warnDropped(event, target.headers, Boolean(signingKey));
       output.secrets = secretValues(target.headers);
-      const delivery = await deliverShown(
-        event,
-        {
-          to: target.url,
-          headers: target.headers,
-          storedHeaders: target.stored,
-          policy,
-          signal: signal.signal,
-          seed: factory.seed,
-          ...(signingKey ? { signingKey } : {}),
-        },
+      const delivery = await deliverTo(target, event, {
+        policy,
+        signal: signal.signal,
+        seed: factory.seed,
+        signingKey,
         output,
         store,
-      );
+      });
       outcomes.push(delivery.outcome);
     }
   } finally {
@@ -316,6 +304,35 @@ async function sendMany(
     return EXIT_INTERRUPTED;
   }
   return summary.dead > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/** One event to its target, shown and recorded as it goes. */
+function deliverTo(
+  target: Target,
+  event: NorceEvent,
+  run: {
+    policy: DeliveryPolicy;
+    signal: AbortSignal;
+    seed: number;
+    signingKey: Buffer | undefined;
+    output: Output;
+    store: EventStore | undefined;
+  },
+): Promise<Delivery> {
+  return deliverShown(
+    event,
+    {
+      to: target.url,
+      headers: target.headers,
+      storedHeaders: target.stored,
+      policy: run.policy,
+      signal: run.signal,
+      seed: run.seed,
+      ...(run.signingKey ? { signingKey: run.signingKey } : {}),
+    },
+    run.output,
+    run.store,
+  );
 }
 
 /** Flags over the type's settings over the defaults; `${VAR}` resolved; off types refused. */

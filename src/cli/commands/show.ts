@@ -1,9 +1,8 @@
 import { formatDuration } from "../../shared/duration.js";
-import { UsageError } from "../../shared/errors.js";
 import { firstLine } from "../../shared/text.js";
 import type { GlobalOptions } from "../main.js";
 import { print } from "../output.js";
-import { loadProject } from "../project.js";
+import { findStoredEvent, loadProject, storeToRead } from "../project.js";
 import { scheduleLabel } from "../render/delivery.js";
 import { plainReceivedStyle } from "../render/received.js";
 import { localDateTime } from "./log.js";
@@ -14,16 +13,9 @@ export async function runShow(
   globals: GlobalOptions,
 ): Promise<number> {
   const project = loadProject(globals);
-  if (!project.storePath)
-    throw new UsageError("show reads the event store, and --no-store turns it off");
   try {
-    const store = (await project.store({ mustExist: true }))!;
-    const found = store.find(messageId);
-    if (!found) {
-      throw new UsageError(`no event with message id ${messageId} in ${store.path}`, {
-        hint: "norce-event log lists the stored ones (kept 7 days)",
-      });
-    }
+    const store = await storeToRead(project, "show");
+    const found = findStoredEvent(store, messageId);
     if (options.json) {
       print(JSON.stringify(found, null, 2));
       return 0;
