@@ -12,7 +12,7 @@ import { formatDuration } from "../../shared/duration.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../main.js";
 import { print } from "../output.js";
-import { formatAttemptLine, formatOutcome, plainStyle, type Style } from "../render/delivery.js";
+import { formatAttemptLine, formatOutcome } from "../render/delivery.js";
 import { formatReceived, plainReceivedStyle, type ReceivedStyle } from "../render/received.js";
 import { interruptSignal } from "../signals.js";
 
@@ -37,9 +37,7 @@ export interface DemoOptions {
 
 export async function runDemo(options: DemoOptions, globals: GlobalOptions): Promise<number> {
   const colour = globals.color && process.stdout.isTTY;
-  const style: Style & ReceivedStyle = colour
-    ? await import("../style.js")
-    : { ...plainStyle, ...plainReceivedStyle };
+  const style: ReceivedStyle = colour ? await import("../style.js") : plainReceivedStyle;
   const failing = new Set<string>();
   const received: ReceivedEvent[] = [];
   const listener = await createListener({

@@ -6,26 +6,17 @@ import type { Category } from "../../events/catalog.js";
 import { maskedHeadersJson, problemsJson, type ReceivedEvent } from "../../listener/server.js";
 import { formatDuration } from "../../shared/duration.js";
 import { firstLine } from "../../shared/text.js";
+import { plainStyle, type Style } from "./delivery.js";
 
-export interface ReceivedStyle {
-  bold(text: string): string;
-  dim(text: string): string;
-  red(text: string): string;
-  green(text: string): string;
-  yellow(text: string): string;
+/** The delivery style, plus what a received event needs: category colours and JSON. */
+export interface ReceivedStyle extends Style {
   categoryColour(category: Category | undefined): (text: string) => string;
-  statusColour(status: number | undefined): (text: string) => string;
   colourJson(value: unknown, indent?: number): string;
 }
 
 export const plainReceivedStyle: ReceivedStyle = {
-  bold: (t) => t,
-  dim: (t) => t,
-  red: (t) => t,
-  green: (t) => t,
-  yellow: (t) => t,
+  ...plainStyle,
   categoryColour: () => (t) => t,
-  statusColour: () => (t) => t,
   colourJson: (value, indent = 2) => JSON.stringify(value, null, indent) ?? "",
 };
 
