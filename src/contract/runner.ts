@@ -9,6 +9,7 @@ import { percentiles } from "../delivery/batch.js";
 import { type Attempt, createAgent, deliverEvent } from "../delivery/engine.js";
 import { buildHeaders, toHeaderList } from "../delivery/headers.js";
 import { postWithRedirects } from "../delivery/http.js";
+import { NORCE_POLICY } from "../delivery/policy.js";
 import { type EventTypeInfo, eventTypeInfos } from "../events/catalog.js";
 import type { NorceEvent } from "../events/event.js";
 import { createEventFactory } from "../events/factory.js";
@@ -81,11 +82,14 @@ interface CaseContext {
   secrets: string[];
 }
 
+/** What a case's run decides; the runner adds the id, names and duration. */
+type CaseOutcome = Omit<CaseResult, "id" | "group" | "name" | "durationMs">;
+
 interface CaseDefinition {
   id: string;
   group: string;
   name: string;
-  run(ctx: CaseContext): Promise<Omit<CaseResult, "id" | "group" | "name" | "durationMs">>;
+  run(ctx: CaseContext): Promise<CaseOutcome>;
 }
 
 /** Statuses that mean "no, you may not". */
@@ -117,7 +121,7 @@ export async function runContract(options: ContractOptions): Promise<ContractRep
         const index = next++;
         const definition = definitions[index]!;
         const caseStarted = performance.now();
-        let outcome: Awaited<ReturnType<CaseDefinition["run"]>>;
+        let outcome: CaseOutcome;
         try {
           outcome = await definition.run(ctx);
         } catch (error) {
@@ -212,7 +216,7 @@ function defineCases(
       if (!isOk(two)) {
         return {
           status: "failed",
-          reason: `the redelivery (same Norce-Event-Message-Id, timestamp and body) got ${describe(two, ctx)}; Norce redelivers the same message after any failure, so a receiver must accept it again (and not act twice)`,
+          reason: `the redelivery (same Norce-Event-Message-Id, timestamp and body) got ${describe(two)}; Norce redelivers the same message after any failure, so a receiver must accept it again (and not act twice)`,
           answers: [one, two],
         };
       }
@@ -282,8 +286,8 @@ function defineCases(
           return {
             status: "failed",
             reason: accepted
-              ? `an event ${label} got ${describe(answer, ctx)}: anyone could post fake orders to this receiver; answer 401 or 403`
-              : `an event ${label} got ${describe(answer, ctx)}; expected 401 or 403`,
+              ? `an event ${label} got ${describe(answer)}: anyone could post fake orders to this receiver; answer 401 or 403`
+              : `an event ${label} got ${describe(answer)}; expected 401 or 403`,
             answers,
           };
         }
@@ -335,7 +339,8 @@ async function deliverOnce(
     policy: { maxRetries: 0, timeoutMs: ctx.timeoutMs },
     dispatcher: ctx.dispatcher,
   });
-  return toAnswer(delivery.attempts[0]!, ctx);
+  const attempt = delivery.attempts[0]!;
+  return toAnswer(attempt, attempt.response, ctx);
 }
 
 async function postRaw(ctx: CaseContext, event: NorceEvent, body: string): Promise<CaseAnswer> {
@@ -345,26 +350,26 @@ async function postRaw(ctx: CaseContext, event: NorceEvent, body: string): Promi
     headers,
     body,
     timeoutMs: ctx.timeoutMs,
-    maxRedirects: 10,
+    maxRedirects: NORCE_POLICY.maxRedirects,
   });
-  return {
-    status: outcome.status ?? null,
-    error: outcome.error ? `${outcome.error.code}: ${outcome.error.message}` : null,
-    latencyMs: outcome.latencyMs,
-    body: maskKnownSecrets(outcome.bodyExcerpt, ctx.secrets),
-  };
+  return toAnswer(outcome, outcome.bodyExcerpt, ctx);
 }
 
-function toAnswer(attempt: Attempt, ctx: CaseContext): CaseAnswer {
+/** What a delivery attempt or a raw post got, as a case keeps it (secrets masked). */
+function toAnswer(
+  got: Pick<Attempt, "status" | "error" | "latencyMs">,
+  body: string,
+  ctx: CaseContext,
+): CaseAnswer {
   return {
-    status: attempt.status ?? null,
-    error: attempt.error
-      ? attempt.error.code === "TIMEOUT"
-        ? attempt.error.message
-        : `${attempt.error.code}: ${attempt.error.message}`
+    status: got.status ?? null,
+    error: got.error
+      ? got.error.code === "TIMEOUT"
+        ? got.error.message
+        : `${got.error.code}: ${got.error.message}`
       : null,
-    latencyMs: attempt.latencyMs,
-    body: maskKnownSecrets(attempt.response, ctx.secrets),
+    latencyMs: got.latencyMs,
+    body: maskKnownSecrets(body, ctx.secrets),
   };
 }
 
@@ -374,10 +379,7 @@ function isOk(answer: CaseAnswer): boolean {
   );
 }
 
-function judge2xx(
-  answer: CaseAnswer,
-  what: string,
-): Omit<CaseResult, "id" | "group" | "name" | "durationMs"> {
+function judge2xx(answer: CaseAnswer, what: string): CaseOutcome {
   if (isOk(answer)) return { status: "passed", answers: [answer] };
   return {
     status: "failed",
@@ -386,7 +388,7 @@ function judge2xx(
   };
 }
 
-function describe(answer: CaseAnswer, _ctx?: CaseContext): string {
+function describe(answer: CaseAnswer): string {
   if (answer.error) return answer.error;
   const body = answer.body ? ` ${JSON.stringify(firstLine(answer.body, 80))}` : "";
   return `${answer.status}${body}`;

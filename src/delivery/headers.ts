@@ -58,23 +58,13 @@ export function parseHeaders(args: readonly string[] = []): Record<string, strin
   return out;
 }
 
-/** Norce's three standard headers for an event. */
-export function standardHeaders(event: NorceEvent): Record<string, string> {
-  return {
-    [HEADER_MESSAGE_ID]: event.messageId,
-    [HEADER_TYPE]: event.type,
-    [HEADER_TIMESTAMP]: event.timestamp,
-  };
-}
-
 export interface RequestHeaders {
   headers: Record<string, string>;
   /** User headers dropped because a system header has their name. */
   dropped: string[];
 }
 
-const PROTECTED = SYSTEM_NAMES;
-const PROTECTED_WHEN_SIGNING = new Set([...SYSTEM_NAMES, ...SIGNING_NAMES]);
+const SYSTEM_NAMES_WHEN_SIGNING = new Set([...SYSTEM_NAMES, ...SIGNING_NAMES]);
 
 /**
  * The static part of every request: the user's (Admin UI) headers without those a system header
@@ -86,7 +76,7 @@ export function staticHeaders(
 ): RequestHeaders {
   const headers: Record<string, string> = {};
   const dropped: string[] = [];
-  const protectedNames = signing ? PROTECTED_WHEN_SIGNING : PROTECTED;
+  const protectedNames = signing ? SYSTEM_NAMES_WHEN_SIGNING : SYSTEM_NAMES;
   for (const name in userHeaders) {
     if (protectedNames.has(name.toLowerCase())) dropped.push(name);
     else headers[name] = userHeaders[name]!;
@@ -120,19 +110,6 @@ export function toHeaderList(headers: Readonly<Record<string, string>>): string[
   return list;
 }
 
-/** The static headers with the event's three standard ones over them (system headers win). */
-export function withStandardHeaders(
-  base: Record<string, string>,
-  event: NorceEvent,
-): Record<string, string> {
-  return {
-    ...base,
-    [HEADER_MESSAGE_ID]: event.messageId,
-    [HEADER_TYPE]: event.type,
-    [HEADER_TIMESTAMP]: event.timestamp,
-  };
-}
-
 /** User (Admin UI) headers first, then the system ones over them. */
 export function buildHeaders(
   event: NorceEvent,
@@ -140,5 +117,13 @@ export function buildHeaders(
   options: { signing?: boolean } = {},
 ): RequestHeaders {
   const { headers, dropped } = staticHeaders(userHeaders, options.signing ?? false);
-  return { headers: withStandardHeaders(headers, event), dropped };
+  return {
+    headers: {
+      ...headers,
+      [HEADER_MESSAGE_ID]: event.messageId,
+      [HEADER_TYPE]: event.type,
+      [HEADER_TIMESTAMP]: event.timestamp,
+    },
+    dropped,
+  };
 }

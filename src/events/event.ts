@@ -4,11 +4,7 @@
  * message id, timestamp and body.
  */
 import { randomUUID } from "node:crypto";
-import { getEventType } from "./catalog.js";
-import { compileGenerator, type Optionals } from "./generator.js";
-import { compileOverrides, type Overrides } from "./overrides.js";
 import type { EventPayload, EventTypeName } from "./payloads.generated.js";
-import { randomSeed } from "./rng.js";
 
 export interface NorceEvent<T extends EventTypeName = EventTypeName> {
   type: T;
@@ -17,64 +13,6 @@ export interface NorceEvent<T extends EventTypeName = EventTypeName> {
   /** `Norce-Event-Timestamp`: when the event happened, ISO-8601 with a numeric offset. */
   timestamp: string;
   payload: EventPayload<T>;
-}
-
-export interface FakeEventOptions {
-  /** Same seed, same payload, on every machine. Default: a random seed. */
-  seed?: number;
-  /** Which payload of a seeded run (`--count`); 0 is the payload `seed` alone gives. @default 0 */
-  index?: number;
-  /** Properties to set over the generated payload (e.g. `{ OrderNo: "SO1001" }`). */
-  overrides?: Record<string, unknown>;
-  /** Properties to remove from the payload. */
-  unset?: readonly string[];
-  /** @default "some" */
-  optionals?: Optionals;
-  /** Skip the schema check of the overridden payload. @default false */
-  allowInvalid?: boolean;
-  /** @default a new random UUID */
-  messageId?: string;
-  /** @default now */
-  timestamp?: Date | string;
-}
-
-/**
- * A realistic fake event of `type` (case-insensitive), ready to deliver.
- *
- * ```ts
- * const event = fakeEvent("OrderConfirmedEvent", { seed: 42, overrides: { Source: "WEB" } });
- * ```
- */
-export function fakeEvent<T extends EventTypeName>(
-  type: T,
-  options?: FakeEventOptions,
-): NorceEvent<T>;
-export function fakeEvent(type: string, options?: FakeEventOptions): NorceEvent;
-export function fakeEvent(type: string, options: FakeEventOptions = {}): NorceEvent {
-  const info = getEventType(type);
-  const generate = compileGenerator(
-    info,
-    options.optionals ? { optionals: options.optionals } : {},
-  );
-  let payload = generate(options.seed ?? randomSeed(), options.index ?? 0);
-  const overrides: Overrides = {
-    ...(options.overrides ? { data: options.overrides } : {}),
-    ...(options.unset ? { unset: options.unset } : {}),
-  };
-  if (overrides.data || overrides.unset) {
-    payload = compileOverrides(info, overrides, {
-      allowInvalid: options.allowInvalid ?? false,
-    }).apply(payload);
-  }
-  return {
-    type: info.name,
-    messageId: options.messageId ?? randomUUID(),
-    timestamp:
-      typeof options.timestamp === "string"
-        ? options.timestamp
-        : formatTimestamp(options.timestamp ?? new Date()),
-    payload: payload as unknown as EventPayload,
-  };
 }
 
 /** Wrap a payload you already have as an event (new message id, timestamp now). */

@@ -61,9 +61,6 @@ export class Rng {
   }
 }
 
-/** The largest seed `--seed` accepts. */
-export const MAX_SEED = Number.MAX_SAFE_INTEGER;
-
 /**
  * The 32-bit seed of payload number `index` in a run started with `seed`. Index 0 gives the seed
  * itself (mixed), so `--seed 7` and the first line of `--seed 7 --count 3` are the same payload.

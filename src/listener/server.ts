@@ -149,6 +149,7 @@ const MAX_TRACKED_TYPES = 64;
 
 export async function createListener(options: ListenerOptions = {}): Promise<Listener> {
   const host = options.host ?? "127.0.0.1";
+  const wantedPort = options.port ?? DEFAULT_PORT;
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const tracker = new RetryTracker({ timeScale: options.timeScale ?? 1 });
   const respond = options.respond ?? (() => ({ status: 202 }));
@@ -340,14 +341,14 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
       server.off("listening", onListening);
       if (error.code === "EADDRINUSE") {
         reject(
-          new UsageError(`port ${options.port ?? DEFAULT_PORT} on ${host} is in use`, {
+          new UsageError(`port ${wantedPort} on ${host} is in use`, {
             code: "NORCE_EVENT_PORT_IN_USE",
             hint: "stop the other listener, pick another --port, or --port 0 for any free port",
           }),
         );
       } else if (error.code === "EACCES") {
         reject(
-          new UsageError(`not allowed to listen on port ${options.port} of ${host}`, {
+          new UsageError(`not allowed to listen on port ${wantedPort} of ${host}`, {
             hint: "use a port above 1023",
           }),
         );
@@ -365,7 +366,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
     };
     server.once("error", onError);
     server.once("listening", onListening);
-    server.listen(options.port ?? DEFAULT_PORT, host);
+    server.listen(wantedPort, host);
   });
 
   const port = (server.address() as AddressInfo).port;

@@ -5,7 +5,8 @@ import { createFakeClock } from "../../src/delivery/clock.js";
 import { deliverEvent } from "../../src/delivery/engine.js";
 import { NORCE_RETRY_DELAYS_MS, retrySchedule } from "../../src/delivery/policy.js";
 import { parseSigningSecret } from "../../src/delivery/signing.js";
-import { fakeEvent, parseTimestamp } from "../../src/events/event.js";
+import { parseTimestamp } from "../../src/events/event.js";
+import { fakeEvent } from "../../src/events/factory.js";
 import { validatePayload } from "../../src/events/validator.js";
 import { accept, failFirst, never, startReceiver, type TestReceiver } from "../helpers/receiver.js";
 

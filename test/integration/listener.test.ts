@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { deliverEvent } from "../../src/delivery/engine.js";
 import { parseSigningSecret } from "../../src/delivery/signing.js";
-import { fakeEvent } from "../../src/events/event.js";
+import { fakeEvent } from "../../src/events/factory.js";
 import { createResponder } from "../../src/listener/responders.js";
 import { RetryTracker } from "../../src/listener/retries.js";
 import { createListener, type Listener, type ReceivedEvent } from "../../src/listener/server.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Attempt } from "../../src/delivery/engine.js";
 import { createPolicy } from "../../src/delivery/policy.js";
-import { fakeEvent } from "../../src/events/event.js";
+import { fakeEvent } from "../../src/events/factory.js";
 import { EventStore } from "../../src/store/db.js";
 import { recordDelivery, recordingRun } from "../../src/store/recorder.js";
 

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { eventTypeInfos, getEventType } from "../../src/events/catalog.js";
-import { fakeEvent, formatTimestamp, parseTimestamp } from "../../src/events/event.js";
+import { formatTimestamp, parseTimestamp } from "../../src/events/event.js";
+import { fakeEvent } from "../../src/events/factory.js";
 import { compileGenerator } from "../../src/events/generator.js";
 import { validatePayload } from "../../src/events/validator.js";
 

@@ -101,6 +101,11 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     timeScale: options.timeScale,
     respond: responder,
     sinks,
+  }).catch(async (error: unknown) => {
+    // e.g. the port is taken: close what is already open before the error is shown.
+    await responder.close();
+    await project.close();
+    throw error;
   });
   printBanner(listener, options, forwardTo);
   if (store) say(`  recording to ${store.path} (norce-event log shows it)`);

@@ -1,6 +1,6 @@
 import { deliverMany } from "../../delivery/batch.js";
 import type { Attempt, Delivery } from "../../delivery/engine.js";
-import { buildHeaders, parseHeaders } from "../../delivery/headers.js";
+import { buildHeaders, parseHeaders, staticHeaders } from "../../delivery/headers.js";
 import { createPolicy, type DeliveryPolicy } from "../../delivery/policy.js";
 import { parseSigningSecret, signHeaders } from "../../delivery/signing.js";
 import { type EventTypeInfo, eventTypeInfos, getEventType } from "../../events/catalog.js";
@@ -119,7 +119,7 @@ async function send(
     : (index: number) => factory.event(index);
   for (const warning of factory.warnings) say(`warning: ${warning}`);
   const sample = makeEvent(0);
-  warnDropped(sample, target.headers, Boolean(signingKey));
+  warnDropped(target.headers, Boolean(signingKey));
   const output: Output = {
     json: options.json ?? false,
     style: await loadStyle(globals, options.json ?? false),
@@ -186,6 +186,7 @@ async function sendAll(
     style: await loadStyle(globals, options.json ?? false),
     secrets: [],
   };
+  const payload = await payloadOptions(options); // --data is read once, for every type
   const store = await project.store();
   const signal = interruptSignal();
   const outcomes: Delivery["outcome"][] = [];
@@ -198,13 +199,11 @@ async function sendAll(
         config,
       );
       const factory = createEventFactory(info, {
-        ...(await payloadOptions({
-          ...options,
-          ...(options.seed === undefined ? {} : { seed: options.seed + index }),
-        })),
+        ...payload,
+        ...(options.seed === undefined ? {} : { seed: options.seed + index }),
       });
       const event = factory.event(0);
-      warnDropped(event, target.headers, Boolean(signingKey));
+      warnDropped(target.headers, Boolean(signingKey));
       output.secrets = secretValues(target.headers);
       const delivery = await deliverTo(target, event, {
         policy,
@@ -383,8 +382,8 @@ function policyFrom(options: SendOptions, config: LoadedConfig | undefined): Del
   });
 }
 
-function warnDropped(event: NorceEvent, headers: Record<string, string>, signing: boolean): void {
-  for (const name of buildHeaders(event, headers, { signing }).dropped) {
+function warnDropped(headers: Record<string, string>, signing: boolean): void {
+  for (const name of staticHeaders(headers, signing).dropped) {
     say(
       `warning: header ${name} dropped: Norce's system headers take precedence over headers you add`,
     );
