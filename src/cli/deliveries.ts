@@ -8,7 +8,7 @@ import { isSecretHeader } from "../shared/secrets.js";
 import type { DeliveryRecord, EventStore } from "../store/db.js";
 import { combineHooks, recordDelivery, recordingRun } from "../store/recorder.js";
 import type { StoredHeader } from "../store/templates.js";
-import type { GlobalOptions } from "./main.js";
+import type { GlobalOptions } from "./globals.js";
 import { print } from "./output.js";
 import {
   attemptJson,

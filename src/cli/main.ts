@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { reportError } from "./errors.js";
+import type { GlobalOptions } from "./globals.js";
 import { collect, decimal, duration, httpStatus, integer, list, size } from "./options.js";
 import { guardBrokenPipe } from "./output.js";
 
@@ -489,17 +490,6 @@ const deliveryOptions = {
       "divide every backoff delay by n (3600: 22 h in ~22 s)",
     ).argParser(decimal(0.000001)),
 };
-
-/** Options every command inherits from the program. */
-export interface GlobalOptions {
-  color: boolean;
-  /** `--config <path>`; otherwise the config is found by walking up from the working directory. */
-  config?: string;
-  /** `--store <path>`, or false for `--no-store`. */
-  store?: string | false;
-  /** `--retention <duration>` of the store, in ms. */
-  retention?: number;
-}
 
 function globals(command: Command): GlobalOptions {
   const options = command.optsWithGlobals() as {

@@ -8,7 +8,7 @@ import { UsageError } from "../shared/errors.js";
 import { findConfig, type LoadedConfig, loadConfig } from "../store/config.js";
 import type { EventStore } from "../store/db.js";
 import { resolveStorePath } from "../store/location.js";
-import type { GlobalOptions } from "./main.js";
+import type { GlobalOptions } from "./globals.js";
 import { say } from "./output.js";
 
 export interface Project {

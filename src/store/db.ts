@@ -22,7 +22,7 @@ import { type StoreWriter, startWriter, type WriteOp } from "./writer.js";
 
 /** Norce keeps its event log for 7 days. */
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
-const SCHEMA_VERSION = 1;
+
 /** The first bytes of a response body kept per attempt. */
 const RESPONSE_BYTES = 512;
 
@@ -169,7 +169,7 @@ export class EventStore {
           },
         );
       }
-      if (version < SCHEMA_VERSION) migrate(db);
+      if (version < SCHEMA_VERSION) migrate(db, version);
       const store = new EventStore(path, db);
       store.removeOlderThan(Date.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
       return store;
@@ -378,9 +378,12 @@ export class EventStore {
   }
 }
 
-function migrate(db: Database.Database): void {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS deliveries (
+/**
+ * The store's schema, one step per version: `MIGRATIONS[i]` takes a store from version i to i + 1.
+ * Append a step for a change (never edit one that has shipped); `SCHEMA_VERSION` follows the list.
+ */
+const MIGRATIONS: readonly string[] = [
+  `    CREATE TABLE IF NOT EXISTS deliveries (
       id INTEGER PRIMARY KEY,
       message_id TEXT NOT NULL,
       type TEXT NOT NULL,
@@ -418,8 +421,17 @@ function migrate(db: Database.Database): void {
       received_at INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS received_time ON received (received_at);
-  `);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  
+  `,
+];
+
+const SCHEMA_VERSION = MIGRATIONS.length;
+
+function migrate(db: Database.Database, from: number): void {
+  db.transaction(() => {
+    for (let version = from; version < MIGRATIONS.length; version++) db.exec(MIGRATIONS[version]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
 }
 
 function explainSqliteError(path: string, error: unknown): StoreError {

@@ -10,7 +10,7 @@ import type { EventTypeName } from "../../events/payloads.generated.js";
 import { createListener, type ReceivedEvent } from "../../listener/server.js";
 import { formatDuration } from "../../shared/duration.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
-import type { GlobalOptions } from "../main.js";
+import type { GlobalOptions } from "../globals.js";
 import { print } from "../output.js";
 import { formatAttemptLine, formatOutcome } from "../render/delivery.js";
 import { formatReceived, plainReceivedStyle, type ReceivedStyle } from "../render/received.js";

@@ -1,8 +1,8 @@
 import { getEventType } from "../../events/catalog.js";
 import { createEventFactory } from "../../events/factory.js";
 import type { Optionals } from "../../events/generator.js";
+import type { GlobalOptions } from "../globals.js";
 import { readJsonObject } from "../input.js";
-import type { GlobalOptions } from "../main.js";
 import { createWriter, say } from "../output.js";
 
 export interface PayloadOptions {

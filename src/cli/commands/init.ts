@@ -16,7 +16,7 @@ import {
   loadConfig,
 } from "../../store/config.js";
 import { templateVariables } from "../../store/templates.js";
-import type { GlobalOptions } from "../main.js";
+import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
 
 export interface InitOptions {

@@ -10,7 +10,7 @@ import {
 } from "../../listener/server.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import { EXIT_OK } from "../errors.js";
-import type { GlobalOptions } from "../main.js";
+import type { GlobalOptions } from "../globals.js";
 import { createWriter, say } from "../output.js";
 import { loadProject } from "../project.js";
 import {

@@ -1,6 +1,6 @@
 import { relative } from "node:path";
 import type { DeliveryState, LogRow } from "../../store/db.js";
-import type { GlobalOptions } from "../main.js";
+import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
 import { loadProject, storeToRead } from "../project.js";
 import { renderTable } from "../table.js";

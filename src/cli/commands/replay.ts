@@ -13,7 +13,7 @@ import {
 } from "../../store/templates.js";
 import { deliverShown, loadStyle, secretValues } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
-import type { GlobalOptions } from "../main.js";
+import type { GlobalOptions } from "../globals.js";
 import { findStoredEvent, loadProject, storeToRead } from "../project.js";
 import { interruptSignal } from "../signals.js";
 

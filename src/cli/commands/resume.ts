@@ -3,7 +3,7 @@ import { isAlive, resumeState, storedEvent } from "../../store/restore.js";
 import { restoreHeaders } from "../../store/templates.js";
 import { deliverShown, loadStyle, secretValues } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
-import type { GlobalOptions } from "../main.js";
+import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
 import { loadProject, storeToRead } from "../project.js";
 import { interruptSignal } from "../signals.js";

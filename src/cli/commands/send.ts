@@ -15,7 +15,7 @@ import { recordDelivery, recordingRun } from "../../store/recorder.js";
 import { resolveTemplate, type StoredHeader, toStoredHeaders } from "../../store/templates.js";
 import { deliverShown, loadStyle, type Output, secretValues } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
-import type { GlobalOptions } from "../main.js";
+import type { GlobalOptions } from "../globals.js";
 import { createWriter, print, say } from "../output.js";
 import { loadProject } from "../project.js";
 import { attemptJson, round } from "../render/delivery.js";

@@ -1,6 +1,6 @@
 import { formatDuration } from "../../shared/duration.js";
 import { firstLine } from "../../shared/text.js";
-import type { GlobalOptions } from "../main.js";
+import type { GlobalOptions } from "../globals.js";
 import { print } from "../output.js";
 import { findStoredEvent, loadProject, storeToRead } from "../project.js";
 import { scheduleLabel } from "../render/delivery.js";

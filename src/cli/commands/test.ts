@@ -6,7 +6,7 @@ import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import { EXIT_FAILED, EXIT_OK } from "../errors.js";
-import type { GlobalOptions } from "../main.js";
+import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
 import { plainStyle, type Style } from "../render/delivery.js";
 

@@ -1,5 +1,5 @@
 import { eventTypeInfos } from "../../events/catalog.js";
-import type { GlobalOptions } from "../main.js";
+import type { GlobalOptions } from "../globals.js";
 import { print } from "../output.js";
 import { renderTable } from "../table.js";
 

@@ -1,7 +1,7 @@
 import { getEventType } from "../../events/catalog.js";
 import { type Problem, validatePayload } from "../../events/validator.js";
+import type { GlobalOptions } from "../globals.js";
 import { readInput } from "../input.js";
-import type { GlobalOptions } from "../main.js";
 import { print } from "../output.js";
 
 interface Checked {
