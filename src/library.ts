@@ -32,6 +32,13 @@ export interface DeliverOptions {
   retry?: false | { timeScale?: number; maxRetries?: number };
   /** Sign with Standard Webhooks headers (Norce signs nothing; opt-in). */
   signSecret?: string;
+  /**
+   * Send credential headers (Authorization, cookies, API keys: named like a secret) on to a
+   * redirect that leaves the origin. Norce does not document this; by default they are dropped,
+   * as browsers and .NET's HttpClient do.
+   * @default false
+   */
+  keepAuthOnRedirect?: boolean;
   /** Stop waiting; the result is then `interrupted`. */
   signal?: AbortSignal;
   /** Called after each attempt, as it happens. */
@@ -70,6 +77,7 @@ export async function deliver<E extends NorceEvent>(
     ...(retry === false ? { maxRetries: 0 } : {}),
     ...(retry && retry.maxRetries !== undefined ? { maxRetries: retry.maxRetries } : {}),
     ...(retry && retry.timeScale !== undefined ? { timeScale: retry.timeScale } : {}),
+    ...(options.keepAuthOnRedirect ? { keepAuthOnRedirect: true } : {}),
   });
   const delivery: Delivery<E> = await deliverEvent(event, {
     to: options.to,

@@ -4,10 +4,10 @@
 import { type DeliverOptions, type Delivery, deliverEvent } from "../delivery/engine.js";
 import { createPolicy } from "../delivery/policy.js";
 import type { NorceEvent } from "../events/event.js";
-import { isSecretHeader } from "../shared/secrets.js";
+import { knownSecrets } from "../shared/secrets.js";
 import type { DeliveryRecord, EventStore } from "../store/db.js";
 import { combineHooks, recordDelivery, recordingRun } from "../store/recorder.js";
-import type { StoredHeader } from "../store/templates.js";
+import { environmentSecrets, type StoredHeader } from "../store/templates.js";
 import type { GlobalOptions } from "./globals.js";
 import { print } from "./output.js";
 import {
@@ -32,11 +32,22 @@ export async function loadStyle(globals: GlobalOptions, json: boolean): Promise<
   return await import("./style.js");
 }
 
-/** The secret header values among `headers`, to mask in output. */
-export function secretValues(headers: Record<string, string>): string[] {
-  return Object.entries(headers)
-    .filter(([name]) => isSecretHeader(name))
-    .map(([, value]) => value);
+/**
+ * The secret values of a delivery, masked wherever they appear in output and the store: the
+ * static headers' values (Norce's Admin UI headers are there for credentials), what `${VAR}`
+ * references resolved to, the signing secret, and the URL's credentials.
+ */
+export function secretValues(
+  headers: Record<string, string>,
+  extra: { signSecret?: string | undefined; url?: string | undefined } = {},
+): string[] {
+  return knownSecrets({
+    headers,
+    allHeaderValues: true,
+    resolved: environmentSecrets(),
+    signSecret: extra.signSecret,
+    urls: [extra.url],
+  });
 }
 
 export async function deliverShown(
@@ -52,18 +63,23 @@ export async function deliverShown(
 ): Promise<Delivery> {
   const policy = createPolicy(options.policy);
   const recording = store
-    ? recordDelivery(store, recordingRun(options.to, options.storedHeaders, policy), event, {
-        watched: true,
-        ...(options.resumeRecord
-          ? {
-              resume: {
-                id: options.resumeRecord.id,
-                attempts: options.resumeRecord.attemptList,
-                createdAt: options.resumeRecord.createdAt,
-              },
-            }
-          : {}),
-      })
+    ? recordDelivery(
+        store,
+        recordingRun(options.to, options.storedHeaders, policy, output.secrets),
+        event,
+        {
+          watched: true,
+          ...(options.resumeRecord
+            ? {
+                resume: {
+                  id: options.resumeRecord.id,
+                  attempts: options.resumeRecord.attemptList,
+                  createdAt: options.resumeRecord.createdAt,
+                },
+              }
+            : {}),
+        },
+      )
     : undefined;
   const started = performance.now();
   if (!output.json) {

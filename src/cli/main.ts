@@ -135,6 +135,7 @@ Docs: the README, or norce-event <command> --help.`,
         .addOption(deliveryOptions.maxRetries())
         .addOption(deliveryOptions.noRetry())
         .addOption(deliveryOptions.timeScale())
+        .addOption(deliveryOptions.keepAuthOnRedirect())
         .option("-n, --count <n>", "send n distinct events", integer(1))
         .option(
           "--all",
@@ -444,6 +445,7 @@ Examples:
         .addOption(deliveryOptions.maxRetries())
         .addOption(deliveryOptions.noRetry())
         .addOption(deliveryOptions.timeScale())
+        .addOption(deliveryOptions.keepAuthOnRedirect())
         .option("--json", "one JSON object per attempt and a summary")
         .action(async (messageId: string, options, command: Command) => {
           const { runReplay } = await import("./commands/replay.js");
@@ -463,6 +465,7 @@ Examples:
         )
         .option("-t, --to <url>", "send them to another receiver")
         .option("--time-scale <n>", "divide the remaining delays by n", decimal(0.000001))
+        .addOption(deliveryOptions.keepAuthOnRedirect())
         .option("--json", "one JSON object per attempt and a summary per event")
         .action(async (options, command: Command) => {
           const { runResume } = await import("./commands/resume.js");
@@ -484,6 +487,11 @@ const deliveryOptions = {
       integer(0, 16),
     ),
   noRetry: () => new Option("--no-retry", "send once; no retries"),
+  keepAuthOnRedirect: () =>
+    new Option(
+      "--keep-auth-on-redirect",
+      "send credential headers (Authorization, cookies, keys, tokens) on to a redirect to another host (dropped by default, as browsers and .NET do)",
+    ),
   timeScale: () =>
     new Option(
       "--time-scale <n>",

@@ -14,7 +14,7 @@ import { type EventTypeInfo, eventTypeInfos } from "../events/catalog.js";
 import type { NorceEvent } from "../events/event.js";
 import { createEventFactory } from "../events/factory.js";
 import { formatDuration } from "../shared/duration.js";
-import { maskKnownSecrets } from "../shared/secrets.js";
+import { knownSecrets, maskText } from "../shared/secrets.js";
 import { firstLine } from "../shared/text.js";
 
 export type CaseStatus = "passed" | "failed" | "skipped";
@@ -99,7 +99,12 @@ export async function runContract(options: ContractOptions): Promise<ContractRep
   const timeoutMs = options.timeoutMs ?? 5000;
   const seed = options.seed ?? 1;
   const dispatcher = createAgent(timeoutMs, options.concurrency ?? 4);
-  const secrets = Object.values(options.headers ?? {}).filter((v) => v.length >= 6);
+  // Every static header is a credential here (the case that alters them says so): mask them all.
+  const secrets = knownSecrets({
+    headers: options.headers ?? {},
+    resolved: Object.values(options.headers ?? {}),
+    urls: [options.to],
+  });
   const ctx: CaseContext = { dispatcher, options, timeoutMs, seed, secrets };
   const definitions = defineCases(options.types ?? eventTypeInfos(), options.headers ?? {});
   const startedAt = new Date();
@@ -364,12 +369,15 @@ function toAnswer(
   return {
     status: got.status ?? null,
     error: got.error
-      ? got.error.code === "TIMEOUT"
-        ? got.error.message
-        : `${got.error.code}: ${got.error.message}`
+      ? maskText(
+          got.error.code === "TIMEOUT"
+            ? got.error.message
+            : `${got.error.code}: ${got.error.message}`,
+          ctx.secrets,
+        )
       : null,
     latencyMs: got.latencyMs,
-    body: maskKnownSecrets(body, ctx.secrets),
+    body: maskText(body, ctx.secrets),
   };
 }
 

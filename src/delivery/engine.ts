@@ -243,6 +243,7 @@ export async function runDelivery<E extends NorceEvent>(
         body,
         timeoutMs: policy.timeoutMs,
         maxRedirects: policy.maxRedirects,
+        keepAuthOnRedirect: policy.keepAuthOnRedirect,
         signal: ctx.signal,
         target: ctx.target,
       });

@@ -10,7 +10,9 @@
  */
 import type { Dispatcher } from "undici";
 import { formatDuration } from "../shared/duration.js";
+import { isSecretHeader } from "../shared/secrets.js";
 import { explainNetworkError } from "./explain.js";
+import { SIGNING_NAMES } from "./headers.js";
 
 export interface HttpRequest {
   url: string;
@@ -23,6 +25,8 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
   /** `url` already split (worked out once per run). */
   target?: Target | undefined;
+  /** Send credential headers on to another origin too (see `withoutCredentials`). */
+  keepAuthOnRedirect?: boolean | undefined;
 }
 
 /** A URL as undici takes it. */
@@ -42,6 +46,10 @@ export interface Redirect {
   to: string;
   /** The method used for the next hop (303, and 301/302 after a POST, switch to GET). */
   method: string;
+  /** True when the next hop is on another origin (scheme, host or port). */
+  crossOrigin?: boolean;
+  /** Headers not sent on from this hop because it left the origin (credentials). */
+  dropped?: string[];
 }
 
 export interface HttpOutcome {
@@ -123,7 +131,23 @@ export async function postWithRedirects(
       const keep = response.status === 307 || response.status === 308;
       const nextMethod: Dispatcher.HttpMethod =
         keep || (response.status !== 303 && method !== "POST") ? method : "GET";
-      redirects.push({ status: response.status, from: url, to: next, method: nextMethod });
+      const redirect: Redirect = {
+        status: response.status,
+        from: url,
+        to: next,
+        method: nextMethod,
+      };
+      if (new URL(next).origin !== new URL(url).origin) {
+        redirect.crossOrigin = true;
+        if (!request.keepAuthOnRedirect) {
+          const kept = withoutCredentials(headers);
+          if (kept.dropped.length > 0) {
+            headers = kept.headers;
+            redirect.dropped = kept.dropped;
+          }
+        }
+      }
+      redirects.push(redirect);
       if (next === request.url || redirects.some((r) => r.from === next)) {
         return failed(started, url, redirects, response.status, {
           code: "REDIRECT_LOOP",
@@ -252,6 +276,31 @@ function exchange(
     });
   });
 }
+
+/**
+ * The headers without the static ones that carry credentials (named like a secret: see
+ * `isSecretHeader`), for a redirect to another origin. Norce does not document what its client
+ * does here; browsers (the Fetch standard drops `Authorization` on a cross-origin redirect) and
+ * .NET's HttpClient (which drops `Authorization` when a redirect changes host) do not send a
+ * credential to a host it was not given for, and neither do we unless `--keep-auth-on-redirect`.
+ * Once dropped they stay dropped for the rest of the chain, as in both. The Standard Webhooks
+ * headers are kept: they sign this body and are no credential.
+ */
+export function withoutCredentials(headers: readonly string[]): {
+  headers: string[];
+  dropped: string[];
+} {
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (isSecretHeader(name) && !SIGNING.has(name.toLowerCase())) dropped.push(name);
+    else kept.push(name, headers[i + 1]!);
+  }
+  return { headers: dropped.length > 0 ? kept : (headers as string[]), dropped };
+}
+
+const SIGNING = new Set<string>(SIGNING_NAMES);
 
 function withoutBodyHeaders(headers: readonly string[]): string[] {
   const out: string[] = [];

@@ -48,6 +48,13 @@ export interface DeliveryPolicy {
    * @default 10
    */
   maxRedirects: number;
+  /**
+   * Send the static headers that carry credentials (Authorization, cookies, API keys, tokens:
+   * named like a secret) on to a redirect that leaves the origin. Norce does not say; browsers
+   * and .NET's HttpClient drop them, and so do we by default.
+   * @default false
+   */
+  keepAuthOnRedirect: boolean;
 }
 
 export const NORCE_POLICY: Readonly<DeliveryPolicy> = Object.freeze({
@@ -56,6 +63,7 @@ export const NORCE_POLICY: Readonly<DeliveryPolicy> = Object.freeze({
   maxRetries: NORCE_RETRY_DELAYS_MS.length,
   timeScale: 1,
   maxRedirects: 10,
+  keepAuthOnRedirect: false,
 });
 
 /** Norce's policy with some values changed; checks what it is given. */

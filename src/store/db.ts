@@ -17,6 +17,7 @@ import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { NorceEvent } from "../events/event.js";
 import { maskedHeadersJson, problemsJson, type ReceivedEvent } from "../listener/server.js";
 import { StoreError } from "../shared/errors.js";
+import { maskPath, maskText, maskUrl } from "../shared/secrets.js";
 import type { StoredHeader } from "./templates.js";
 import { type StoreWriter, startWriter, type WriteOp } from "./writer.js";
 
@@ -54,7 +55,8 @@ export interface DeliveryRecord {
   lastError: string | null;
   nextAttempt: number | null;
   nextDueAt: number | null;
-  policy: Pick<DeliveryPolicy, "timeoutMs" | "maxRetries" | "timeScale">;
+  policy: Pick<DeliveryPolicy, "timeoutMs" | "maxRetries" | "timeScale"> &
+    Partial<Pick<DeliveryPolicy, "keepAuthOnRedirect">>;
   ownerPid: number | null;
   createdAt: number;
   updatedAt: number;
@@ -252,7 +254,7 @@ export class EventStore {
       event.messageId ?? null,
       event.type ?? null,
       event.method,
-      event.path,
+      maskPath(event.path),
       maskedHeadersJson(event),
       event.bodyText,
       event.status,
@@ -464,17 +466,23 @@ function explainSqliteError(path: string, error: unknown): StoreError {
   return new StoreError(path, message, { cause: error });
 }
 
-/** An attempt as the store keeps it. */
-export function toAttemptRecord(attempt: Attempt): AttemptRecord {
+/**
+ * An attempt as the store keeps it. The receiver's answer, the error and the URL are masked with
+ * the run's known secret values (a receiver that echoes the request would otherwise put the
+ * token in the store) and URL credentials, before anything is queued for writing.
+ */
+export function toAttemptRecord(attempt: Attempt, secrets: readonly string[] = []): AttemptRecord {
   return {
     attempt: attempt.attempt,
     scheduleMs: attempt.scheduleMs,
     startedAt: attempt.startedAt,
     latencyMs: Math.round(attempt.latencyMs * 100) / 100,
     status: attempt.status ?? null,
-    error: attempt.error ? `${attempt.error.code}: ${attempt.error.message}` : null,
-    response: attempt.response.slice(0, RESPONSE_BYTES),
-    url: attempt.url,
+    error: attempt.error
+      ? maskText(`${attempt.error.code}: ${attempt.error.message}`, secrets)
+      : null,
+    response: maskText(attempt.response, secrets).slice(0, RESPONSE_BYTES),
+    url: maskUrl(attempt.url),
   };
 }
 

@@ -3,7 +3,7 @@ import type { Delivery, DeliveryHooks } from "../delivery/engine.js";
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { NorceEvent } from "../events/event.js";
 import { type AttemptRecord, type EventStore, type RowRef, toAttemptRecord } from "./db.js";
-import type { StoredHeader } from "./templates.js";
+import { type StoredHeader, toStoredUrl } from "./templates.js";
 
 export interface DeliveryRecording {
   hooks: Required<DeliveryHooks>;
@@ -12,24 +12,30 @@ export interface DeliveryRecording {
 
 /** What the deliveries of one run share, serialised once. */
 export interface RecordingRun {
+  /** The target with its credentials masked (see `toStoredUrl`). */
   url: string;
   headersJson: string;
   policyJson: string;
+  /** Secret values of the run, masked in what is stored of each attempt (see `knownSecrets`). */
+  secrets: readonly string[];
 }
 
 export function recordingRun(
   url: string,
   headers: StoredHeader[],
   policy: DeliveryPolicy,
+  secrets: readonly string[] = [],
 ): RecordingRun {
   return {
-    url,
+    url: toStoredUrl(url),
     headersJson: JSON.stringify(headers),
     policyJson: JSON.stringify({
       timeoutMs: policy.timeoutMs,
       maxRetries: policy.maxRetries,
       timeScale: policy.timeScale,
+      ...(policy.keepAuthOnRedirect ? { keepAuthOnRedirect: true } : {}),
     }),
+    secrets,
   };
 }
 
@@ -75,7 +81,7 @@ export function recordDelivery(
   return {
     hooks: {
       onAttempt: (attempt) => {
-        attempts.push(toAttemptRecord(attempt));
+        attempts.push(toAttemptRecord(attempt, run.secrets));
         return watched ? save("pending", attempt.next) : undefined;
       },
       onWait: (next) => save("pending", next),

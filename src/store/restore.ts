@@ -4,6 +4,7 @@ import { HEADER_MESSAGE_ID, HEADER_TIMESTAMP, HEADER_TYPE } from "../delivery/he
 import { formatTimestamp, type NorceEvent } from "../events/event.js";
 import type { EventTypeName } from "../events/payloads.generated.js";
 import { StoreError } from "../shared/errors.js";
+import { isMasked, isSecretHeader, maskValue } from "../shared/secrets.js";
 import type { DeliveryRecord, ReceivedRecord } from "./db.js";
 import type { StoredHeader } from "./templates.js";
 
@@ -55,12 +56,21 @@ const NOT_STATIC = new Set(
   ].map((n) => n.toLowerCase()),
 );
 
-/** The static headers of a received request, as stored (secrets were masked, so must be given again). */
+/**
+ * The static headers of a received request, as stored: secrets were masked, so must be given
+ * again; the others are sent literally. They came from the network, so they are never templates:
+ * a `${NORCE_SECRET}` in a received header is replayed as those characters, not as the value of
+ * an environment variable (which would let anyone who can post to `listen` read the environment).
+ */
 export function receivedStaticHeaders(record: ReceivedRecord): StoredHeader[] {
   return Object.entries(record.headers)
     .filter(([name]) => !NOT_STATIC.has(name.toLowerCase()))
     .map(([name, value]) =>
-      value.includes("••••") ? { name, masked: value } : { name, template: value },
+      isMasked(value)
+        ? { name, masked: value }
+        : isSecretHeader(name)
+          ? { name, masked: maskValue(value) }
+          : { name, value },
     );
 }
 

@@ -4,19 +4,37 @@
  * a secret typed on the command line is never written anywhere (only its masked form).
  */
 import { UsageError } from "../shared/errors.js";
-import { isSecretHeader, maskValue } from "../shared/secrets.js";
+import { isMasked, isSecretHeader, maskUrl, maskValue } from "../shared/secrets.js";
 
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** Resolve `${VAR}` references (`$${` is a literal `${`). Throws naming the unset variable. */
+/**
+ * Values this process took from the environment for headers: known secrets, masked wherever they
+ * appear in output and the store (a receiver may echo them back).
+ */
+const fromEnvironment = new Set<string>();
+
+/** What `${VAR}` references in headers resolved to so far (see `resolveTemplate`). */
+export function environmentSecrets(): string[] {
+  return [...fromEnvironment];
+}
+
+/**
+ * Resolve `${VAR}` references (`$${` is a literal `${`). Throws naming the unset variable. Only
+ * for what the user wrote (the config, the command line): text that came from the network (a
+ * received event's headers) is never a template. A value resolved for a header is remembered as
+ * a secret; in a URL (`kind: "url"`) only credentials are (see `knownSecrets`), so a `${HOST}`
+ * does not mask the host name in every message.
+ */
 export function resolveTemplate(
   template: string,
-  where: { file?: string; field: string },
+  where: { file?: string; field: string; kind?: "header" | "url" },
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   return template.replace(REFERENCE, (match, name: string | undefined) => {
     if (match === "$${") return "${";
     const value = env[name!];
+    if (value && where.kind !== "url") fromEnvironment.add(value);
     if (value === undefined || value === "") {
       throw new UsageError(
         `${where.file ? `${where.file}: ` : ""}\${${name}} is not set (used in ${where.field}), so the header cannot be sent`,
@@ -42,6 +60,11 @@ export interface StoredHeader {
   template?: string;
   /** For a secret given literally on the command line: only its masked form is kept. */
   masked?: string;
+  /**
+   * A value sent as it is, never expanded: a header of a received event (text from the network,
+   * where `${HOME}` must stay `${HOME}`, not become the value of an environment variable).
+   */
+  value?: string;
 }
 
 /** Headers as the store keeps them: templates, and masked secrets that must be given again. */
@@ -69,7 +92,9 @@ export function restoreHeaders(
   for (const header of stored) {
     const again = lowerGiven.get(header.name.toLowerCase());
     if (again) continue;
-    if (header.template !== undefined) {
+    if (header.value !== undefined) {
+      out[header.name] = header.value;
+    } else if (header.template !== undefined) {
       out[header.name] = resolveTemplate(header.template, {
         field: `header ${header.name} of ${what}`,
       });
@@ -85,4 +110,36 @@ export function restoreHeaders(
   }
   for (const [, [name, value]] of lowerGiven) out[name] = value;
   return out;
+}
+
+/**
+ * A target URL as the store keeps it: credentials (user info, `?token=…`) masked, so they must be
+ * given again (`--to`) or come from the config (where `${VAR}` keeps them out of the file).
+ */
+export function toStoredUrl(url: string): string {
+  return maskUrl(url);
+}
+
+/**
+ * The URL to send a stored delivery to again: `--to` when given, else the stored one, else the
+ * config's; a stored URL whose credentials were masked is not sent (it would fail, or send `••••`
+ * as a credential): the error says to give it again.
+ */
+export function restoreUrl(
+  stored: string | undefined,
+  alternatives: { to?: string | undefined; config?: (() => string | undefined) | undefined },
+  what: string,
+): string | undefined {
+  if (alternatives.to) return alternatives.to;
+  if (stored && !isMasked(stored)) return stored;
+  const fromConfig = alternatives.config?.();
+  if (fromConfig) return fromConfig;
+  if (!stored) return undefined;
+  throw new UsageError(
+    `the url of ${what} cannot be restored: it had credentials and they are not stored (${stored})`,
+    {
+      code: "NORCE_EVENT_URL_NOT_RESTORED",
+      hint: "pass it again with --to, or keep it in norce-event.config.json with ${VARIABLE} for the credential",
+    },
+  );
 }

@@ -8,6 +8,7 @@ import {
   type ReceivedEvent,
   type Sink,
 } from "../../listener/server.js";
+import { maskUrl } from "../../shared/secrets.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
@@ -19,6 +20,7 @@ import {
   type ReceivedStyle,
   receivedLine,
 } from "../render/received.js";
+import { safe } from "../render/safe.js";
 import { interruptSignal } from "../signals.js";
 
 export interface ListenOptions {
@@ -131,7 +133,7 @@ function printBanner(
 ): void {
   const answers = [
     forwardTo
-      ? `relaying to ${forwardTo} (its status goes back to the sender)`
+      ? `relaying to ${maskUrl(forwardTo)} (its status goes back to the sender)`
       : `answering ${options.status}`,
     options.failFirst ? `500 to the first ${options.failFirst} attempts of each event` : undefined,
     options.failRate ? `500 to ${Math.round(options.failRate * 100)}% of requests` : undefined,
@@ -154,7 +156,7 @@ function printBanner(
 function formatStats(stats: ListenerStats): string {
   const types = Object.entries(stats.byType)
     .sort((a, b) => b[1] - a[1])
-    .map(([type, n]) => `${type} ${n}`)
+    .map(([type, n]) => `${safe(type)} ${n}`)
     .join(", ");
   return `stopped after ${stats.requests} request${stats.requests === 1 ? "" : "s"}${types ? ` (${types})` : ""} · ${stats.retries} retries · ${stats.failures} answered ≥ 400 · ${stats.withProblems} with problems`;
 }

@@ -1,8 +1,10 @@
 import { relative } from "node:path";
+import { maskPath, maskUrl } from "../../shared/secrets.js";
 import type { DeliveryState, LogRow } from "../../store/db.js";
 import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
 import { loadProject, storeToRead } from "../project.js";
+import { safe } from "../render/safe.js";
 import { renderTable } from "../table.js";
 
 export interface LogOptions {
@@ -68,14 +70,15 @@ function toCells(row: LogRow): string[] {
   return [
     localDateTime(row.time),
     row.direction,
-    row.type ?? "(no type)",
-    row.messageId ?? "—",
+    safe(row.type ?? "(no type)"),
+    safe(row.messageId ?? "—"),
     String(row.attempts),
     row.lastStatus === null ? "—" : String(row.lastStatus),
     row.state === "received" && row.problems > 0
       ? `received, ${row.problems} problem${row.problems === 1 ? "" : "s"}`
       : row.state,
-    row.target,
+    // Stored masked since this version; masked again for stores written before it.
+    safe(row.direction === "sent" ? maskUrl(row.target) : maskPath(row.target)),
   ];
 }
 

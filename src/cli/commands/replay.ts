@@ -8,6 +8,7 @@ import { receivedStaticHeaders, storedEvent } from "../../store/restore.js";
 import {
   resolveTemplate,
   restoreHeaders,
+  restoreUrl,
   type StoredHeader,
   toStoredHeaders,
 } from "../../store/templates.js";
@@ -26,6 +27,7 @@ export interface ReplayOptions {
   retry: boolean;
   timeScale?: number;
   json?: boolean;
+  keepAuthOnRedirect?: boolean;
 }
 
 export async function runReplay(
@@ -51,24 +53,35 @@ export async function runReplay(
       { newId: options.newId ?? false, path: store.path },
     );
     const settings = settingsFor(project.config, info.name);
+    // A stored URL had its credentials masked: --to, or the config's (templates resolved).
     const url = parseTargetUrl(
-      options.to ??
-        sent?.url ??
-        (settings.url
-          ? resolveTemplate(settings.url, {
-              file: project.config?.shown ?? "",
-              field: `the url of ${info.name}`,
-            })
-          : ""),
+      restoreUrl(
+        sent?.url,
+        {
+          to: options.to,
+          config: () =>
+            settings.url
+              ? resolveTemplate(settings.url, {
+                  file: project.config?.shown ?? "",
+                  field: `the url of ${info.name}`,
+                  kind: "url",
+                })
+              : undefined,
+        },
+        found.messageId,
+      ) ?? "",
       options.to ? "--to" : "the stored url",
     );
     const given = parseHeaders(options.header);
+    // A received event's headers are sent literally (never `${VAR}`-expanded): they came from
+    // the network, not from the user.
     const stored: StoredHeader[] = sent ? sent.headers : receivedStaticHeaders(received!);
     const headers = restoreHeaders(stored, given, `${found.messageId}`);
     const policy = createPolicy({
       timeoutMs: options.timeout,
       timeScale: options.timeScale ?? project.config?.data.timeScale ?? 1,
       maxRetries: options.retry === false ? 0 : (options.maxRetries ?? 16),
+      keepAuthOnRedirect: options.keepAuthOnRedirect ?? false,
     });
     const signal = interruptSignal();
     try {
@@ -89,7 +102,7 @@ export async function runReplay(
         {
           json: options.json ?? false,
           style: await loadStyle(globals, options.json ?? false),
-          secrets: secretValues(headers),
+          secrets: secretValues(headers, { url }),
         },
         store,
       );

@@ -1,11 +1,13 @@
 import { parseHeaders } from "../../delivery/headers.js";
+import { parseTargetUrl } from "../../shared/url.js";
 import { isAlive, resumeState, storedEvent } from "../../store/restore.js";
-import { restoreHeaders } from "../../store/templates.js";
+import { restoreHeaders, restoreUrl } from "../../store/templates.js";
 import { deliverShown, loadStyle, secretValues } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
 import { loadProject, storeToRead } from "../project.js";
+import { safe } from "../render/safe.js";
 import { interruptSignal } from "../signals.js";
 
 export interface ResumeOptions {
@@ -13,6 +15,7 @@ export interface ResumeOptions {
   to?: string;
   timeScale?: number;
   json?: boolean;
+  keepAuthOnRedirect?: boolean;
 }
 
 export async function runResume(options: ResumeOptions, globals: GlobalOptions): Promise<number> {
@@ -23,7 +26,7 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
     const owned = all.filter((d) => isAlive(d.ownerPid));
     const pending = all.filter((d) => !isAlive(d.ownerPid));
     for (const d of owned)
-      say(`${d.messageId} is still being sent by process ${d.ownerPid}; left to it`);
+      say(`${safe(d.messageId)} is still being sent by process ${d.ownerPid}; left to it`);
     if (pending.length === 0) {
       say(`nothing to resume in ${store.path}`);
       return EXIT_OK;
@@ -34,6 +37,11 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
       record,
       event: storedEvent(record, { path: store.path }),
       headers: restoreHeaders(record.headers, given, record.messageId),
+      // Credentials in the URL were masked in the store: --to gives it again.
+      url: parseTargetUrl(
+        restoreUrl(record.url, { to: options.to }, record.messageId) ?? record.url,
+        options.to ? "--to" : "the stored url",
+      ),
     }));
     const output = {
       json: options.json ?? false,
@@ -47,17 +55,18 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
     const signal = interruptSignal();
     try {
       const deliveries = await Promise.all(
-        prepared.map(({ record, event, headers }) => {
-          output.secrets.push(...secretValues(headers));
+        prepared.map(({ record, event, headers, url }) => {
+          output.secrets.push(...secretValues(headers, { url }));
           return deliverShown(
             event,
             {
-              to: options.to ?? record.url,
+              to: url,
               headers,
               storedHeaders: record.headers,
               policy: {
                 ...record.policy,
                 ...(options.timeScale ? { timeScale: options.timeScale } : {}),
+                ...(options.keepAuthOnRedirect ? { keepAuthOnRedirect: true } : {}),
               },
               signal: signal.signal,
               resume: resumeState(record),

@@ -7,7 +7,7 @@ import { type EventTypeInfo, eventTypeInfos, getEventType } from "../../events/c
 import type { NorceEvent } from "../../events/event.js";
 import { createEventFactory } from "../../events/factory.js";
 import { EventTypeOffError, UsageError } from "../../shared/errors.js";
-import { maskHeaders } from "../../shared/secrets.js";
+import { maskHeaders, maskPath, maskUrl } from "../../shared/secrets.js";
 import { DEFAULT_RECEIVER_URL, parseTargetUrl } from "../../shared/url.js";
 import { type LoadedConfig, settingsFor } from "../../store/config.js";
 import type { EventStore } from "../../store/db.js";
@@ -38,6 +38,7 @@ export interface SendOptions extends PayloadOptions {
   messageId?: string;
   all?: boolean;
   force?: boolean;
+  keepAuthOnRedirect?: boolean;
 }
 
 /** Where and how one type is sent, after flags, config and defaults are merged. */
@@ -123,7 +124,7 @@ async function send(
   const output: Output = {
     json: options.json ?? false,
     style: await loadStyle(globals, options.json ?? false),
-    secrets: secretValues(target.headers),
+    secrets: secretValues(target.headers, { signSecret: options.signSecret, url: target.url }),
   };
 
   if (options.dryRun) {
@@ -204,7 +205,10 @@ async function sendAll(
       });
       const event = factory.event(0);
       warnDropped(target.headers, Boolean(signingKey));
-      output.secrets = secretValues(target.headers);
+      output.secrets = secretValues(target.headers, {
+        signSecret: options.signSecret,
+        url: target.url,
+      });
       const delivery = await deliverTo(target, event, {
         policy,
         signal: signal.signal,
@@ -244,7 +248,9 @@ async function sendMany(
     !output.json && process.stderr.isTTY ? await createProgress(run.count) : undefined;
   const deadList: Delivery[] = [];
   const lines = createWriter();
-  const recordingFor = store ? recordingRun(target.url, target.stored, policy) : undefined;
+  const recordingFor = store
+    ? recordingRun(target.url, target.stored, policy, output.secrets)
+    : undefined;
   const summary = await deliverMany({
     to: target.url,
     headers: target.headers,
@@ -281,7 +287,7 @@ async function sendMany(
       JSON.stringify({
         kind: "summary",
         type: info.name,
-        url: target.url,
+        url: maskUrl(target.url),
         seed: run.seed,
         ...summary,
         latencyMs: {
@@ -296,7 +302,17 @@ async function sendMany(
     );
   } else {
     const { formatBatchSummary } = await import("../render/batch.js");
-    print(formatBatchSummary(info.name, target.url, run.seed, summary, deadList, output.style));
+    print(
+      formatBatchSummary(
+        info.name,
+        target.url,
+        run.seed,
+        summary,
+        deadList,
+        output.style,
+        output.secrets,
+      ),
+    );
   }
   if (summary.interrupted > 0 || summary.notStarted > 0) {
     sayResume(store, summary.interrupted);
@@ -349,6 +365,7 @@ function resolveTarget(
       resolveTemplate(settings.url ?? "", {
         ...(file ? { file } : {}),
         field: `the url of ${info.name}`,
+        kind: "url",
       }),
     given.to ? "--to" : `${file}: url`,
   );
@@ -379,6 +396,7 @@ function policyFrom(options: SendOptions, config: LoadedConfig | undefined): Del
     timeoutMs: options.timeout,
     timeScale: options.timeScale ?? config?.data.timeScale ?? 1,
     maxRetries: options.retry === false ? 0 : (options.maxRetries ?? 16),
+    keepAuthOnRedirect: options.keepAuthOnRedirect ?? false,
   });
 }
 
@@ -444,13 +462,15 @@ function printDryRun(
     "content-length": String(Buffer.byteLength(body)),
   };
   const shown = maskHeaders(all, options.showSecrets);
+  const shownUrl = options.showSecrets ? target.url : maskUrl(target.url);
   if (options.json) {
-    print(JSON.stringify({ method: "POST", url: target.url, headers: shown, body: event.payload }));
+    print(JSON.stringify({ method: "POST", url: shownUrl, headers: shown, body: event.payload }));
     return;
   }
-  print(`POST ${url.pathname}${url.search} HTTP/1.1`);
+  const requestPath = `${url.pathname}${url.search}`;
+  print(`POST ${options.showSecrets ? requestPath : maskPath(requestPath)} HTTP/1.1`);
   for (const [name, value] of Object.entries(shown)) print(`${name}: ${value}`);
   print();
   print(body);
-  say(`(dry run: nothing was sent to ${target.url})`);
+  say(`(dry run: nothing was sent to ${shownUrl})`);
 }

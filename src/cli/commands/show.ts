@@ -1,10 +1,12 @@
 import { formatDuration } from "../../shared/duration.js";
+import { maskPath, maskText, maskUrl } from "../../shared/secrets.js";
 import { firstLine } from "../../shared/text.js";
 import type { GlobalOptions } from "../globals.js";
 import { print } from "../output.js";
 import { findStoredEvent, loadProject, storeToRead } from "../project.js";
 import { scheduleLabel } from "../render/delivery.js";
 import { plainReceivedStyle } from "../render/received.js";
+import { safe, safeBlock } from "../render/safe.js";
 import { localDateTime } from "./log.js";
 
 export async function runShow(
@@ -23,21 +25,23 @@ export async function runShow(
     const style =
       globals.color && process.stdout.isTTY ? await import("../style.js") : plainReceivedStyle;
     const any = found.deliveries[0] ?? found.received[0];
-    print(`${style.bold(any?.type ?? "(no type)")} ${found.messageId}`);
+    print(`${style.bold(safe(any?.type ?? "(no type)"))} ${safe(found.messageId)}`);
     const timestamp = found.deliveries[0]?.timestamp;
-    if (timestamp) print(`  Norce-Event-Timestamp ${timestamp}`);
+    if (timestamp) print(`  Norce-Event-Timestamp ${safe(timestamp)}`);
     for (const d of found.deliveries) {
       print();
       print(
-        `sent to ${d.url} · ${d.state === "pending" ? `pending: attempt #${d.nextAttempt} due ${d.nextDueAt ? localDateTime(d.nextDueAt) : "now"}` : `${d.state} after ${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`} · ${localDateTime(d.createdAt)}`,
+        `sent to ${safe(maskUrl(d.url))} · ${d.state === "pending" ? `pending: attempt #${d.nextAttempt} due ${d.nextDueAt ? localDateTime(d.nextDueAt) : "now"}` : `${d.state} after ${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`} · ${localDateTime(d.createdAt)}`,
       );
       for (const h of d.headers)
-        print(`  ${style.dim(`${h.name}:`)} ${h.template ?? `${h.masked} (not stored)`}`);
+        print(
+          `  ${style.dim(`${safe(h.name)}:`)} ${safe(h.template ?? h.value ?? `${h.masked} (not stored)`)}`,
+        );
       for (const a of d.attemptList) {
-        const what = a.error ?? String(a.status);
+        const what = safe(maskText(a.error ?? String(a.status), []));
         const colour = style.statusColour(a.status ?? undefined);
         print(
-          `  #${String(a.attempt).padEnd(3)}${scheduleLabel(a.scheduleMs).padEnd(9)}${localDateTime(a.startedAt)}  ${colour(what)}  ${style.dim(formatDuration(a.latencyMs))}${a.response ? `  ${style.dim(JSON.stringify(firstLine(a.response, 60)))}` : ""}`,
+          `  #${String(a.attempt).padEnd(3)}${scheduleLabel(a.scheduleMs).padEnd(9)}${localDateTime(a.startedAt)}  ${colour(what)}  ${style.dim(formatDuration(a.latencyMs))}${a.response ? `  ${style.dim(safe(JSON.stringify(firstLine(a.response, 60))))}` : ""}`,
         );
       }
     }
@@ -46,11 +50,11 @@ export async function runShow(
       print(`received ${found.received.length}×`);
       for (const r of found.received) {
         print(
-          `  ${localDateTime(r.receivedAt)}  ${r.method} ${r.path}  attempt ${r.attempt}  → ${style.statusColour(r.status)(String(r.status))}`,
+          `  ${localDateTime(r.receivedAt)}  ${safe(r.method)} ${safe(maskPath(r.path))}  attempt ${r.attempt}  → ${style.statusColour(r.status)(String(r.status))}`,
         );
         for (const p of r.problems)
           print(
-            `    ${p.severity === "error" ? style.red("✗") : style.yellow("!")} ${p.path} ${p.message}`,
+            `    ${p.severity === "error" ? style.red("✗") : style.yellow("!")} ${safe(p.path)} ${safe(p.message)}`,
           );
       }
     }
@@ -58,9 +62,9 @@ export async function runShow(
     print();
     print("body:");
     try {
-      print(style.colourJson(JSON.parse(body), 2).replace(/^/gm, "  "));
+      print(safeBlock(style.colourJson(JSON.parse(body), 2)).replace(/^/gm, "  "));
     } catch {
-      print(`  ${body}`);
+      print(safeBlock(body).replace(/^/gm, "  "));
     }
     return 0;
   } finally {

@@ -4,11 +4,13 @@ import { parseHeaders } from "../../delivery/headers.js";
 import { selectEventTypes } from "../../events/select.js";
 import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
+import { maskUrl } from "../../shared/secrets.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import { EXIT_FAILED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
 import { plainStyle, type Style } from "../render/delivery.js";
+import { safe } from "../render/safe.js";
 
 export interface TestOptions {
   to?: string;
@@ -37,7 +39,7 @@ export async function runTest(options: TestOptions, globals: GlobalOptions): Pro
 
   if (!options.json) {
     print(
-      `${style.bold("norce-event test")} → ${url} ${style.dim(`(${types.length} event type${types.length === 1 ? "" : "s"}, seed ${options.seed}, timeout ${formatDuration(options.timeout)})`)}`,
+      `${style.bold("norce-event test")} → ${maskUrl(url)} ${style.dim(`(${types.length} event type${types.length === 1 ? "" : "s"}, seed ${options.seed}, timeout ${formatDuration(options.timeout)})`)}`,
     );
     print();
   }
@@ -87,12 +89,14 @@ function formatCase(result: CaseResult, style: Style): string {
         `  ${result.answers.map((a) => (a.error ? "no answer" : String(a.status))).join(", ")} · ${formatDuration(Math.max(...result.answers.map((a) => a.latencyMs)))}`,
       )
     : "";
-  const detail = result.detail ? style.dim(`  ${result.detail}`) : "";
+  const detail = result.detail ? style.dim(`  ${safe(result.detail)}`) : "";
   const lines = [`  ${mark} ${result.name}${answers}${detail}`];
-  if (result.status === "failed" && result.reason) lines.push(`      ${style.red(result.reason)}`);
+  // Reasons quote what the receiver answered: text from the network.
+  if (result.status === "failed" && result.reason)
+    lines.push(`      ${style.red(safe(result.reason))}`);
   if (result.status === "skipped" && result.reason)
-    lines.push(`      ${style.dim(`skipped: ${result.reason}`)}`);
-  if (result.warning) lines.push(`      ${style.yellow(`warning: ${result.warning}`)}`);
+    lines.push(`      ${style.dim(`skipped: ${safe(result.reason)}`)}`);
+  if (result.warning) lines.push(`      ${style.yellow(`warning: ${safe(result.warning)}`)}`);
   return lines.join("\n");
 }
 

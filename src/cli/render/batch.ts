@@ -1,8 +1,10 @@
 import type { BatchSummary } from "../../delivery/batch.js";
 import type { Delivery } from "../../delivery/engine.js";
 import { formatDuration } from "../../shared/duration.js";
+import { maskText, maskUrl } from "../../shared/secrets.js";
 import { plural } from "../../shared/text.js";
 import type { Style } from "./delivery.js";
+import { safe } from "./safe.js";
 
 /** The summary of `send --count`: outcomes, attempts, latency percentiles, throughput. */
 export function formatBatchSummary(
@@ -12,9 +14,10 @@ export function formatBatchSummary(
   summary: BatchSummary,
   dead: readonly Delivery[],
   style: Style,
+  secrets: readonly string[] = [],
 ): string {
   const lines = [
-    `${style.bold(type)} × ${summary.count} to ${url} ${style.dim(`(seed ${seed})`)}`,
+    `${style.bold(type)} × ${summary.count} to ${safe(maskUrl(url))} ${style.dim(`(seed ${seed})`)}`,
     `  ${style.green(`${summary.delivered} delivered`)} · ${summary.dead > 0 ? style.red(`${summary.dead} dead`) : "0 dead"}` +
       (summary.interrupted > 0
         ? ` · ${style.yellow(`${summary.interrupted} waiting for a retry`)}`
@@ -27,10 +30,10 @@ export function formatBatchSummary(
   for (const delivery of dead) {
     const last = delivery.attempts.at(-1);
     const why = last?.error
-      ? `${last.error.code}: ${last.error.message}`
+      ? safe(maskText(`${last.error.code}: ${last.error.message}`, secrets))
       : `${last?.status} ${last?.statusText ?? ""}`;
     lines.push(
-      `  ${style.red("✗")} ${delivery.event.messageId} dead after ${plural(delivery.attempts.length, "attempt")}: ${why}`,
+      `  ${style.red("✗")} ${safe(delivery.event.messageId)} dead after ${plural(delivery.attempts.length, "attempt")}: ${why}`,
     );
   }
   if (summary.dead > dead.length) lines.push(`  … and ${summary.dead - dead.length} more dead`);

@@ -3,10 +3,12 @@
  * and the real wait), a final line, and the same as JSON objects for machines.
  */
 import type { Attempt, Delivery, NextAttempt } from "../../delivery/engine.js";
+import type { Redirect } from "../../delivery/http.js";
 import type { NorceEvent } from "../../events/event.js";
 import { formatDuration } from "../../shared/duration.js";
-import { maskKnownSecrets } from "../../shared/secrets.js";
+import { maskText, maskUrl } from "../../shared/secrets.js";
 import { firstLine, plural } from "../../shared/text.js";
+import { safe } from "./safe.js";
 
 export interface Style {
   bold(text: string): string;
@@ -43,10 +45,13 @@ export function formatHeadLine(
     details.seed === undefined ? undefined : `seed ${details.seed}`,
     details.timeScale === 1 ? undefined : `backoff ÷${details.timeScale}`,
   ].filter(Boolean);
-  return `${style.bold("→")} ${style.bold(event.type)} ${style.dim(event.messageId)} to ${url}${extras.length > 0 ? style.dim(` (${extras.join(", ")})`) : ""}`;
+  return `${style.bold("→")} ${style.bold(safe(event.type))} ${style.dim(safe(event.messageId))} to ${safe(maskUrl(url))}${extras.length > 0 ? style.dim(` (${extras.join(", ")})`) : ""}`;
 }
 
-/** One line per attempt. `secrets` are masked wherever they appear (e.g. echoed in a body). */
+/**
+ * One line per attempt. `secrets` are masked wherever they appear (e.g. echoed in a body), and
+ * what came from the network (the answer, a redirect's Location) is escaped for the terminal.
+ */
 export function formatAttemptLine(
   attempt: Attempt,
   style: Style,
@@ -57,22 +62,21 @@ export function formatAttemptLine(
   const colour = style.statusColour(attempt.ok ? attempt.status : (attempt.status ?? undefined));
   let what: string;
   if (attempt.error) {
+    const message = safe(maskText(attempt.error.message, secrets));
     what =
       attempt.error.code === "TIMEOUT"
-        ? colour(attempt.error.message)
-        : colour(`${attempt.error.code}: ${attempt.error.message}`);
+        ? colour(message)
+        : colour(`${safe(attempt.error.code)}: ${message}`);
   } else {
     what = colour(`${attempt.status} ${attempt.statusText ?? ""}`.trim());
   }
   const via =
     attempt.redirects.length > 0
-      ? style.dim(
-          ` via ${attempt.redirects.map((r) => `${r.status} → ${pathAndQuery(r.to)}`).join(", ")}`,
-        )
+      ? style.dim(` via ${attempt.redirects.map(formatRedirect).join(", ")}`)
       : "";
   const latency = style.dim(formatDuration(attempt.latencyMs));
   const body = attempt.response
-    ? `  ${style.dim(quote(maskKnownSecrets(firstLine(attempt.response, 60), secrets)))}`
+    ? `  ${style.dim(safe(quote(firstLine(maskText(attempt.response, secrets), 60))))}`
     : "";
   const next = attempt.next ? `  ${formatNext(attempt.next, style)}` : "";
   return `  ${number}${style.dim(at)}${what}${via}  ${latency}${body}${next}`;
@@ -122,10 +126,12 @@ export function attemptJson(event: NorceEvent, attempt: Attempt, secrets: readon
     ok: attempt.ok,
     status: attempt.status ?? null,
     statusText: attempt.statusText ?? null,
-    error: attempt.error ?? null,
-    response: maskKnownSecrets(attempt.response, secrets),
-    url: attempt.url,
-    redirects: attempt.redirects,
+    error: attempt.error
+      ? { code: attempt.error.code, message: maskText(attempt.error.message, secrets) }
+      : null,
+    response: maskText(attempt.response, secrets),
+    url: maskUrl(attempt.url),
+    redirects: attempt.redirects.map((r) => ({ ...r, from: maskUrl(r.from), to: maskUrl(r.to) })),
     next: attempt.next
       ? {
           attempt: attempt.next.attempt,
@@ -148,7 +154,7 @@ export function deliveryJson(
     type: delivery.event.type,
     messageId: delivery.event.messageId,
     timestamp: delivery.event.timestamp,
-    url: delivery.url,
+    url: maskUrl(delivery.url),
     outcome: delivery.outcome,
     attempts: delivery.priorAttempts + delivery.attempts.length,
     lastStatus: delivery.attempts.at(-1)?.status ?? null,
@@ -166,6 +172,18 @@ export function round(n: number): number {
 
 function quote(text: string): string {
   return JSON.stringify(text);
+}
+
+/**
+ * `307 → /x` on the same origin; the whole URL when the redirect leaves it (the new host is what
+ * matters then), with the credential headers not sent on named.
+ */
+function formatRedirect(redirect: Redirect): string {
+  const to = redirect.crossOrigin ? maskUrl(redirect.to) : maskUrl(pathAndQuery(redirect.to));
+  const dropped = redirect.dropped?.length
+    ? ` (${redirect.dropped.join(", ")} not sent to another origin)`
+    : "";
+  return `${redirect.status} → ${safe(to)}${dropped}`;
 }
 
 function pathAndQuery(url: string): string {

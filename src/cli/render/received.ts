@@ -5,8 +5,10 @@
 import type { Category } from "../../events/catalog.js";
 import { maskedHeadersJson, problemsJson, type ReceivedEvent } from "../../listener/server.js";
 import { formatDuration } from "../../shared/duration.js";
+import { knownSecrets, maskPath, maskText, maskUrl } from "../../shared/secrets.js";
 import { firstLine } from "../../shared/text.js";
 import { plainStyle, type Style } from "./delivery.js";
+import { safe, safeBlock } from "./safe.js";
 
 /** The delivery style, plus what a received event needs: category colours and JSON. */
 export interface ReceivedStyle extends Style {
@@ -35,9 +37,9 @@ export function formatReceived(
 ): string {
   const time = localTime(new Date(event.receivedAt));
   const type = event.type
-    ? style.categoryColour(event.category)(style.bold(event.type))
+    ? style.categoryColour(event.category)(style.bold(safe(event.type)))
     : style.yellow("(no Norce-Event-Type)");
-  const id = event.messageId ? style.dim(event.messageId.slice(0, 8)) : style.dim("--------");
+  const id = event.messageId ? style.dim(safe(event.messageId.slice(0, 8))) : style.dim("--------");
   const status = style.statusColour(event.status)(`→ ${event.status}`);
   const errors = event.problems.filter((p) => p.severity === "error").length;
   const warnings = event.problems.length - errors;
@@ -46,7 +48,8 @@ export function formatReceived(
     event.timestampAgeMs === undefined
       ? ""
       : style.dim(` age ${formatDuration(Math.max(0, event.timestampAgeMs))}`);
-  const method = event.method === "POST" ? "" : `${event.method} `;
+  const method = event.method === "POST" ? "" : `${safe(event.method)} `;
+  const path = safe(options.showSecrets ? event.path : maskPath(event.path));
   const counts = options.body
     ? ""
     : [
@@ -54,20 +57,22 @@ export function formatReceived(
         warnings ? style.yellow(` ! ${warnings}`) : "",
       ].join("");
   const lines = [
-    `${style.dim(time)}  ${type}  ${id}  ${method}${event.path}  ${status}${attempt}${age}${counts}`,
+    `${style.dim(time)}  ${type}  ${id}  ${method}${path}  ${status}${attempt}${age}${counts}`,
   ];
 
   const indent = "    ";
   if (options.details === false) return lines[0]!;
   if (event.note && !event.problems.some((p) => p.message === event.note)) {
-    lines.push(`${indent}${style.dim(event.note)}`);
+    lines.push(
+      `${indent}${style.dim(safe(options.showSecrets ? event.note : maskText(event.note, [])))}`,
+    );
   }
   if (event.forwarded) {
     const f = event.forwarded;
     lines.push(
       f.error
-        ? `${indent}${style.red(`✗ ${f.error}`)} ${style.dim("→ answered 502")}`
-        : `${indent}${style.dim("⇢")} ${f.url} ${style.statusColour(f.status)(String(f.status))} ${style.dim(formatDuration(f.latencyMs))}${f.response ? `  ${style.dim(JSON.stringify(firstLine(f.response, 60)))}` : ""}`,
+        ? `${indent}${style.red(`✗ ${safe(maskText(f.error, []))}`)} ${style.dim("→ answered 502")}`
+        : `${indent}${style.dim("⇢")} ${safe(maskUrl(f.url))} ${style.statusColour(f.status)(String(f.status))} ${style.dim(formatDuration(f.latencyMs))}${f.response ? `  ${style.dim(safe(JSON.stringify(firstLine(forwardedResponse(event, options.showSecrets), 60))))}` : ""}`,
     );
   }
   if (event.retry) {
@@ -88,18 +93,19 @@ export function formatReceived(
     for (const [name, value] of Object.entries(
       options.showSecrets ? event.headers : event.maskedHeaders,
     )) {
-      lines.push(`${indent}${style.dim(`${name}:`)} ${value}`);
+      lines.push(`${indent}${style.dim(`${safe(name)}:`)} ${safe(value)}`);
     }
   }
   if (event.bodyBytes > 0 && options.body) {
     const body = event.bodyIsJson
-      ? style.colourJson(event.body, 2)
-      : String(event.body).slice(0, 2000) + (String(event.body).length > 2000 ? "…" : "");
+      ? safeBlock(style.colourJson(event.body, 2))
+      : safeBlock(String(event.body).slice(0, 2000)) +
+        (String(event.body).length > 2000 ? "…" : "");
     lines.push(body.replace(/^/gm, indent));
   }
   for (const problem of options.body ? event.problems : []) {
     const mark = problem.severity === "error" ? style.red("✗") : style.yellow("!");
-    lines.push(`${indent}${mark} ${problem.path} ${problem.message}`);
+    lines.push(`${indent}${mark} ${safe(problem.path)} ${safe(problem.message)}`);
   }
   return lines.join("\n");
 }
@@ -116,13 +122,21 @@ export function receivedLine(event: ReceivedEvent, showSecrets: boolean): string
       : JSON.stringify(event.body ?? null);
   return (
     `{"receivedAt":${JSON.stringify(event.receivedAt)},"method":${JSON.stringify(event.method)},` +
-    `"path":${JSON.stringify(event.path)},"headers":${showSecrets ? JSON.stringify(event.headers) : maskedHeadersJson(event)},` +
+    `"path":${JSON.stringify(showSecrets ? event.path : maskPath(event.path))},"headers":${showSecrets ? JSON.stringify(event.headers) : maskedHeadersJson(event)},` +
     `"type":${json(event.type)},"knownType":${event.knownType},"messageId":${json(event.messageId)},` +
     `"timestamp":${json(event.timestamp)},"timestampAgeMs":${json(event.timestampAgeMs)},` +
     `"attempt":${event.attempt},"sincePreviousMs":${json(event.retry?.sincePreviousMs)},"body":${body},` +
-    `"problems":${problemsJson(event)},"status":${event.status},"note":${json(event.note)},` +
-    `"forwarded":${json(event.forwarded)}}`
+    `"problems":${problemsJson(event)},"status":${event.status},"note":${json(event.note && !showSecrets ? maskText(event.note, []) : event.note)},` +
+    `"forwarded":${json(event.forwarded && !showSecrets ? { ...event.forwarded, url: maskUrl(event.forwarded.url), response: forwardedResponse(event, false) } : event.forwarded)}}`
   );
+}
+
+/** The app's answer to a relayed event, with the sender's credentials masked if it echoes them. */
+function forwardedResponse(event: ReceivedEvent, showSecrets: boolean): string {
+  const response = event.forwarded?.response ?? "";
+  return showSecrets || response === ""
+    ? response
+    : maskText(response, knownSecrets({ headers: event.headers }));
 }
 
 function json(value: unknown): string {
