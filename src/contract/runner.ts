@@ -14,7 +14,7 @@ import { type EventTypeInfo, eventTypeInfos } from "../events/catalog.js";
 import type { NorceEvent } from "../events/event.js";
 import { createEventFactory } from "../events/factory.js";
 import { formatDuration } from "../shared/duration.js";
-import { knownSecrets, maskText } from "../shared/secrets.js";
+import { knownSecrets, maskText, maskUrl } from "../shared/secrets.js";
 import { firstLine } from "../shared/text.js";
 
 export type CaseStatus = "passed" | "failed" | "skipped";
@@ -173,7 +173,7 @@ export async function runContract(options: ContractOptions): Promise<ContractRep
 
     const finished = results.filter(Boolean);
     return {
-      url: options.to,
+      url: maskUrl(options.to),
       seed,
       timeoutMs,
       startedAt: startedAt.toISOString(),

@@ -50,6 +50,8 @@ export interface Redirect {
   crossOrigin?: boolean;
   /** Headers not sent on from this hop because it left the origin (credentials). */
   dropped?: string[];
+  /** Credential headers sent on to another origin all the same (`keepAuthOnRedirect`). */
+  kept?: string[];
 }
 
 export interface HttpOutcome {
@@ -139,11 +141,12 @@ export async function postWithRedirects(
       };
       if (new URL(next).origin !== new URL(url).origin) {
         redirect.crossOrigin = true;
-        if (!request.keepAuthOnRedirect) {
-          const kept = withoutCredentials(headers);
-          if (kept.dropped.length > 0) {
-            headers = kept.headers;
-            redirect.dropped = kept.dropped;
+        const credentials = withoutCredentials(headers);
+        if (credentials.dropped.length > 0) {
+          if (request.keepAuthOnRedirect) redirect.kept = credentials.dropped;
+          else {
+            headers = credentials.headers;
+            redirect.dropped = credentials.dropped;
           }
         }
       }

@@ -468,6 +468,7 @@ describe("credentials and redirects (built CLI)", () => {
     expect(sent.code, sent.stderr).toBe(0);
     expect(target.requests[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(target.requests[0]?.headers["x-api-key"]).toBe("key-e2e-12345678");
+    expect(lastJson(sent.stdout).outcome).toBe("delivered");
     const { messageId } = lastJson(sent.stdout);
 
     const again = [
@@ -483,6 +484,7 @@ describe("credentials and redirects (built CLI)", () => {
     expect(target.requests[1]?.headers.authorization).toBeUndefined();
     const kept = await runCli([...again, "--keep-auth-on-redirect"], { cwd });
     expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toContain("(Authorization, X-Api-Key sent on: --keep-auth-on-redirect)");
     expect(target.requests[2]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
@@ -495,10 +497,20 @@ describe("credentials and redirects (built CLI)", () => {
     });
     receivers.push(failing);
     const interrupted = await runCli(
-      ["send", "OrderConfirmedEvent", "--to", `${failing.url}/r`, ...headers, "--timeout", "1s"],
+      [
+        "send",
+        "OrderConfirmedEvent",
+        "--to",
+        `${failing.url}/r`,
+        ...headers,
+        "--timeout",
+        "1s",
+        "--time-scale",
+        "2",
+      ],
       { cwd, timeoutMs: 1500 },
     ).catch(() => undefined);
-    expect(interrupted).toBeUndefined(); // killed while waiting 5 s for retry #2
+    expect(interrupted).toBeUndefined(); // killed while waiting 2.5 s for retry #2
     expect(await waitForRows(cwd, "sent")).toHaveLength(1);
 
     const target = await startReceiver(accept());
@@ -514,10 +526,13 @@ describe("credentials and redirects (built CLI)", () => {
         "-H",
         "X-Api-Key: key-e2e-12345678",
         "--keep-auth-on-redirect",
+        "--time-scale",
+        "1000",
       ],
       { cwd },
     );
     expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain("sent on: --keep-auth-on-redirect");
     expect(target.requests[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 });

@@ -180,10 +180,12 @@ function quote(text: string): string {
  */
 function formatRedirect(redirect: Redirect): string {
   const to = redirect.crossOrigin ? maskUrl(redirect.to) : maskUrl(pathAndQuery(redirect.to));
-  const dropped = redirect.dropped?.length
+  const note = redirect.dropped?.length
     ? ` (${redirect.dropped.join(", ")} not sent to another origin)`
-    : "";
-  return `${redirect.status} → ${safe(to)}${dropped}`;
+    : redirect.kept?.length
+      ? ` (${redirect.kept.join(", ")} sent on: --keep-auth-on-redirect)`
+      : "";
+  return `${redirect.status} → ${safe(to)}${note}`;
 }
 
 function pathAndQuery(url: string): string {
