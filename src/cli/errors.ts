@@ -3,6 +3,7 @@
  * says what was wrong and what to do; anything unexpected prints its stack and how to report it.
  */
 import { AbortedError, NorceEventError, UsageError } from "../shared/errors.js";
+import { maskUrlsIn } from "../shared/secrets.js";
 import { safe } from "./render/safe.js";
 
 export const EXIT_OK = 0;
@@ -33,5 +34,5 @@ export function reportError(error: unknown): number {
 function oneLine(error: NorceEventError): string {
   const message = error.message.replace(/\s*\n\s*/g, " ");
   // A message may quote what a receiver or a request said (a stored message id, a path).
-  return safe(error.hint ? `${message} (${error.hint})` : message);
+  return safe(maskUrlsIn(error.hint ? `${message} (${error.hint})` : message));
 }

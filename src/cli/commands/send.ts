@@ -104,7 +104,7 @@ async function send(
     headerArgs = [...headerArgs, ...answers.headers];
     editedPayload = answers.payload;
     const flags = answers.headers.map((h) => ` -H "${h.split(":")[0]}: …"`).join("");
-    say(`tip: next time, norce-event send ${type} --to ${to}${flags}`);
+    say(`tip: next time, norce-event send ${type} --to ${maskUrl(to)}${flags}`);
   }
 
   const info = getEventType(type);
