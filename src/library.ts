@@ -35,7 +35,7 @@ export interface DeliverOptions {
   /**
    * Send credential headers (Authorization, cookies, API keys: named like a secret) on to a
    * redirect that leaves the origin. Norce does not document this; by default they are dropped,
-   * as browsers and .NET's HttpClient do.
+   * as browsers do (.NET's HttpClient drops `Authorization` on every redirect).
    * @default false
    */
   keepAuthOnRedirect?: boolean;

@@ -490,7 +490,7 @@ const deliveryOptions = {
   keepAuthOnRedirect: () =>
     new Option(
       "--keep-auth-on-redirect",
-      "send credential headers (Authorization, cookies, keys, tokens) on to a redirect to another host (dropped by default, as browsers and .NET do)",
+      "send credential headers (Authorization, cookies, keys, tokens) on to a redirect to another host (dropped by default, as browsers do)",
     ),
   timeScale: () =>
     new Option(

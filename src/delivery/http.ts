@@ -283,11 +283,12 @@ function exchange(
 /**
  * The headers without the static ones that carry credentials (named like a secret: see
  * `isSecretHeader`), for a redirect to another origin. Norce does not document what its client
- * does here; browsers (the Fetch standard drops `Authorization` on a cross-origin redirect) and
- * .NET's HttpClient (which drops `Authorization` when a redirect changes host) do not send a
- * credential to a host it was not given for, and neither do we unless `--keep-auth-on-redirect`.
- * Once dropped they stay dropped for the rest of the chain, as in both. The Standard Webhooks
- * headers are kept: they sign this body and are no credential.
+ * does here, so this is modeled: the Fetch standard (browsers) removes `Authorization` when a
+ * redirect changes origin, OkHttp when it changes host, and .NET's HttpClient on every redirect,
+ * even on the same host. No common client sends a credential on to a host it was not given for;
+ * we take the browsers' rule (cross-origin only, so a same-origin redirect still authenticates)
+ * unless `--keep-auth-on-redirect`. Once dropped they stay dropped for the rest of the chain.
+ * The Standard Webhooks headers are kept: they sign this body and are no credential.
  */
 export function withoutCredentials(headers: readonly string[]): {
   headers: string[];

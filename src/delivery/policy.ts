@@ -51,7 +51,8 @@ export interface DeliveryPolicy {
   /**
    * Send the static headers that carry credentials (Authorization, cookies, API keys, tokens:
    * named like a secret) on to a redirect that leaves the origin. Norce does not say; browsers
-   * and .NET's HttpClient drop them, and so do we by default.
+   * drop `Authorization` when the origin changes (.NET's HttpClient on every redirect), and so do
+   * we by default.
    * @default false
    */
   keepAuthOnRedirect: boolean;

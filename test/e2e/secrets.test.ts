@@ -353,7 +353,7 @@ describe("text from the network reaches the terminal escaped (built CLI)", () =>
     }
   });
 
-  it("send's attempt line escapes a receiver's hostile answer and Location", async () => {
+  it("send's attempt line escapes a receiver's hostile answer; --json keeps it exact", async () => {
     const hostile = await startReceiver((_req, res) => {
       res.writeHead(500, { "content-type": "text/plain" });
       res.end(`\u009b2J${HOSTILE} boom`);
