@@ -3,7 +3,7 @@
  * of every output; a received `${VAR}` is replayed literally; text from the network reaches the
  * terminal escaped; credentials are not sent on to another origin by a redirect.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -160,6 +160,43 @@ describe("secrets never reach the store or the output (built CLI)", () => {
     }
   });
 
+  it("values from ${VAR} in the config (headers, and a key in the url) are masked in echoes and the store; replay takes the url from the config", async () => {
+    const echo = await echoingReceiver(200);
+    const cwd = project();
+    writeFileSync(
+      join(cwd, "norce-event.config.json"),
+      JSON.stringify({
+        url: `${echo.url}/api/norce?code=\${FN_KEY}`,
+        headers: { "X-Custom": "${CUSTOM_VALUE}", Authorization: "Bearer ${NORCE_TOKEN}" },
+      }),
+    );
+    const env = {
+      FN_KEY: "function-key-e2e-777",
+      CUSTOM_VALUE: "custom-value-e2e-888",
+      NORCE_TOKEN: TOKEN,
+    };
+    const sent = await runCli(["send", "OrderConfirmedEvent", "--json"], { cwd, env });
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(echo.requests[0]?.path).toBe("/api/norce?code=function-key-e2e-777");
+    expect(echo.requests[0]?.headers["x-custom"]).toBe("custom-value-e2e-888");
+    const { messageId } = lastJson(sent.stdout);
+    const replayed = await runCli(["replay", messageId], { cwd, env });
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(echo.requests[1]?.path).toBe("/api/norce?code=function-key-e2e-777");
+    const shown = await runCli(["show", messageId, "--json"], { cwd });
+    const store = join(cwd, ".norce-event", "events.db");
+    await runCli(["log"], { cwd }); // the writer has closed: everything is in the db file
+    const bytes = storeBytes(store);
+    for (const secret of Object.values(env)) {
+      expect(bytes.includes(secret), `${secret} in the store`).toBe(false);
+      for (const output of [sent.stdout, sent.stderr, replayed.stdout, shown.stdout]) {
+        expect(output).not.toContain(secret);
+      }
+    }
+    expect(shown.stdout).toContain("Bearer ${NORCE_TOKEN}");
+    expect(shown.stdout).toContain("?code=••••");
+  });
+
   it("X-Authorization and Authentication are masked in listen's output and store, shown with --show-secrets", async () => {
     const cwd = project();
     listen = await startListen(["--headers"], { cwd });
@@ -187,6 +224,9 @@ describe("secrets never reach the store or the output (built CLI)", () => {
     expect(out).toContain("?access_token=••••");
     await waitForRows(cwd, "received");
     const shown = await runCli(["show", messageId, "--json"], { cwd });
+    await listen.stop();
+    const bytes = storeBytes(join(cwd, ".norce-event", "events.db"));
+    for (const secret of [X_AUTH, TOKEN, QUERY_TOKEN]) expect(bytes.includes(secret)).toBe(false);
     for (const text of [out, shown.stdout, sent.stdout]) {
       expect(text).not.toContain(X_AUTH);
       expect(text).not.toContain(TOKEN);
