@@ -4,6 +4,7 @@
  */
 import { Chalk } from "chalk";
 import type { Category } from "../events/catalog.js";
+import { safeBlock } from "./render/safe.js";
 
 const disabled = process.argv.includes("--no-color") || Boolean(process.env.NO_COLOR);
 
@@ -43,9 +44,13 @@ export function statusColour(status: number | undefined): (text: string) => stri
   return chalk.red;
 }
 
-/** Indented JSON with keys, strings, numbers and literals in their own colours. */
+/**
+ * Indented JSON with keys, strings, numbers and literals in their own colours. The text is made
+ * terminal-safe before it is coloured (JSON escapes C0 controls, not C1 or bidi overrides), so
+ * the colours are the only escape sequences in it.
+ */
 export function colourJson(value: unknown, indent = 2): string {
-  const text = JSON.stringify(value, null, indent) ?? "undefined";
+  const text = safeBlock(JSON.stringify(value, null, indent) ?? "undefined");
   if (chalk.level === 0) return text;
   return text.replace(
     /("(?:\\.|[^"\\])*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g,

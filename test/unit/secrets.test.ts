@@ -159,3 +159,25 @@ describe("terminal-safe text", () => {
     );
   });
 });
+
+describe("coloured JSON", () => {
+  it("escapes before colouring: the colours are the only escape sequences", async () => {
+    const before = process.env.FORCE_COLOR;
+    const noColor = process.env.NO_COLOR;
+    process.env.FORCE_COLOR = "1";
+    delete process.env.NO_COLOR;
+    try {
+      const { chalk, colourJson } = await import("../../src/cli/style.js");
+      const text = colourJson({ Name: "\u009b2J\u202e", Code: "\x1b[31m" });
+      expect(text).toContain("\\u009b2J\\u202e");
+      expect(text).toContain("\\u001b[31m");
+      expect(text).not.toMatch(/[\u0080-\u009f\u202e]/);
+      expect(chalk.level).toBeGreaterThan(0);
+      expect(text).toContain("\x1b[3"); // coloured, and not escaped
+    } finally {
+      if (before === undefined) delete process.env.FORCE_COLOR;
+      else process.env.FORCE_COLOR = before;
+      if (noColor !== undefined) process.env.NO_COLOR = noColor;
+    }
+  });
+});

@@ -62,7 +62,7 @@ export async function runShow(
     print();
     print("body:");
     try {
-      print(safeBlock(style.colourJson(JSON.parse(body), 2)).replace(/^/gm, "  "));
+      print(style.colourJson(JSON.parse(body), 2).replace(/^/gm, "  "));
     } catch {
       print(safeBlock(body).replace(/^/gm, "  "));
     }

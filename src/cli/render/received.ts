@@ -19,7 +19,7 @@ export interface ReceivedStyle extends Style {
 export const plainReceivedStyle: ReceivedStyle = {
   ...plainStyle,
   categoryColour: () => (t) => t,
-  colourJson: (value, indent = 2) => JSON.stringify(value, null, indent) ?? "",
+  colourJson: (value, indent = 2) => safeBlock(JSON.stringify(value, null, indent) ?? ""),
 };
 
 export interface PrettyOptions {
@@ -98,7 +98,7 @@ export function formatReceived(
   }
   if (event.bodyBytes > 0 && options.body) {
     const body = event.bodyIsJson
-      ? safeBlock(style.colourJson(event.body, 2))
+      ? style.colourJson(event.body, 2)
       : safeBlock(String(event.body).slice(0, 2000)) +
         (String(event.body).length > 2000 ? "…" : "");
     lines.push(body.replace(/^/gm, indent));
