@@ -176,6 +176,8 @@ export function maskUrlsIn(text: string): string {
  * Works on the text as written (nothing re-encoded), so anything else stays as the user knows it.
  */
 export function maskUrl(url: string): string {
+  // Most URLs have neither user info nor a query: nothing to look at (this runs per attempt).
+  if (!url.includes("@") && !url.includes("?")) return url;
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
   let out = url;
   if (scheme) {
