@@ -127,8 +127,20 @@ export function receivedLine(event: ReceivedEvent, showSecrets: boolean): string
     `"timestamp":${json(event.timestamp)},"timestampAgeMs":${json(event.timestampAgeMs)},` +
     `"attempt":${event.attempt},"sincePreviousMs":${json(event.retry?.sincePreviousMs)},"body":${body},` +
     `"problems":${problemsJson(event)},"status":${event.status},"note":${json(event.note && !showSecrets ? maskText(event.note, []) : event.note)},` +
-    `"forwarded":${json(event.forwarded && !showSecrets ? { ...event.forwarded, url: maskUrl(event.forwarded.url), response: forwardedResponse(event, false) } : event.forwarded)}}`
+    `"forwarded":${json(showSecrets ? event.forwarded : maskedForward(event))}}`
   );
+}
+
+/** What `--forward-to` did, with the URL's credentials and echoed secrets masked. */
+function maskedForward(event: ReceivedEvent): ReceivedEvent["forwarded"] {
+  const f = event.forwarded;
+  if (!f) return f;
+  return {
+    ...f,
+    url: maskUrl(f.url),
+    response: forwardedResponse(event, false),
+    ...(f.error ? { error: maskText(f.error, []) } : {}),
+  };
 }
 
 /** The app's answer to a relayed event, with the sender's credentials masked if it echoes them. */
