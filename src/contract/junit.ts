@@ -38,26 +38,37 @@ export function renderJunit(report: ContractReport): string {
     "@_skipped": String(report.skipped),
     "@_time": seconds(report.durationMs),
   };
-  return builder.build({
-    "?xml": { "@_version": "1.0", "@_encoding": "UTF-8" },
-    testsuites: {
-      "@_name": "norce-event",
-      ...counts,
-      testsuite: {
-        "@_name": `Norce receiver contract (${report.url})`,
+  return xmlSafe(
+    builder.build({
+      "?xml": { "@_version": "1.0", "@_encoding": "UTF-8" },
+      testsuites: {
+        "@_name": "norce-event",
         ...counts,
-        "@_timestamp": report.startedAt,
-        properties: {
-          property: [
-            { "@_name": "url", "@_value": report.url },
-            { "@_name": "seed", "@_value": String(report.seed) },
-            { "@_name": "timeout", "@_value": formatDuration(report.timeoutMs) },
-          ],
+        testsuite: {
+          "@_name": `Norce receiver contract (${report.url})`,
+          ...counts,
+          "@_timestamp": report.startedAt,
+          properties: {
+            property: [
+              { "@_name": "url", "@_value": report.url },
+              { "@_name": "seed", "@_value": String(report.seed) },
+              { "@_name": "timeout", "@_value": formatDuration(report.timeoutMs) },
+            ],
+          },
+          testcase: testcases,
         },
-        testcase: testcases,
       },
-    },
-  }) as string;
+    }) as string,
+  );
+}
+
+// Characters XML 1.0 does not allow even escaped (C0 controls but tab and line breaks, U+FFFE/F):
+// a receiver's answer quoted in the report could hold them, and the report would not parse.
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+
+/** The report with characters XML cannot carry written as `\uXXXX` text. */
+function xmlSafe(xml: string): string {
+  return xml.replace(NOT_XML, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function details(c: CaseResult): string {

@@ -181,3 +181,37 @@ describe("coloured JSON", () => {
     }
   });
 });
+
+describe("JUnit report", () => {
+  it("writes characters XML cannot carry as text, so a hostile answer leaves the report parseable", async () => {
+    const { renderJunit } = await import("../../src/contract/junit.js");
+    const { XMLValidator } = await import("fast-xml-parser");
+    const answer = { status: 500, error: null, latencyMs: 1, body: "\x1b[2J\x1b]0;PWNED\x07 boom" };
+    const xml = renderJunit({
+      url: "http://localhost:3000/receiver",
+      seed: 1,
+      timeoutMs: 5000,
+      startedAt: new Date(0).toISOString(),
+      durationMs: 1,
+      cases: [
+        {
+          id: "accepts/JobCompletedEvent",
+          group: "accepts",
+          name: "accepts JobCompletedEvent",
+          status: "failed",
+          reason: `got 500 "\x1b[2J"`,
+          answers: [answer],
+          durationMs: 1,
+        },
+      ],
+      passed: 0,
+      failed: 1,
+      skipped: 0,
+      warnings: 0,
+      latencyMs: { p50: 1, p95: 1, max: 1 },
+    });
+    expect(xml).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f]/);
+    expect(xml).toContain("\\u001b[2J");
+    expect(XMLValidator.validate(xml)).toBe(true);
+  });
+});
