@@ -29,7 +29,8 @@ export interface ClaimOptions {
  * - `claim(id)`: atomically mark the id busy if it is unknown (or released) and answer `"new"`;
  *   answer `"busy"` while another delivery of it is being handled, `"done"` once completed.
  * - `complete(id)`: the handlers succeeded; remember the id as done for `windowMs`.
- * - `release(id)`: the handlers failed; forget the claim so a redelivery is handled again.
+ * - `release(id)`: the handlers failed; forget the claim (busy or done) so a redelivery is
+ *   handled again.
  */
 export interface DedupeStore {
   claim(id: string, options: ClaimOptions): ClaimResult | Promise<ClaimResult>;
@@ -97,7 +98,7 @@ export function memoryDedupe(options: MemoryDedupeOptions = {}): DedupeStore & {
     },
     release(id) {
       const entry = entries.get(id);
-      if (entry?.state !== "busy") return;
+      if (!entry || entry.state === "failed") return;
       // Remember the failed attempt for the window (for `attempt`); the next claim is "new".
       entry.state = "failed";
     },

@@ -14,7 +14,6 @@ import {
   type EventTypeName,
 } from "../events/payloads.generated.js";
 import { NorceEventError, UnknownEventTypeError, UsageError } from "../shared/errors.js";
-import { closest } from "../shared/text.js";
 import { type ClaimOptions, type ClaimState, type DedupeStore, memoryDedupe } from "./dedupe.js";
 
 // Norce's standard headers (the same names as src/delivery/headers.ts, which is not imported:
@@ -205,10 +204,7 @@ export function createReceiverCore(options: ReceiverOptions) {
       if (name === "*") return "*" as const;
       const known = KNOWN.get(String(name).toLowerCase());
       if (known !== name) {
-        throw new UnknownEventTypeError(
-          String(name),
-          known ?? closest(String(name), EVENT_TYPE_NAMES),
-        );
+        throw new UnknownEventTypeError(String(name), known ?? suggest(String(name)));
       }
       return known;
     });
@@ -358,6 +354,8 @@ export function createReceiverCore(options: ReceiverOptions) {
         await finish(true);
         track(
           (async () => {
+            // After the answer has gone out (a macrotask later), never before it.
+            await new Promise((resolve) => setTimeout(resolve, 0));
             const outcome = await runHandlers(run, event, attempt, Number.POSITIVE_INFINITY);
             if (outcome.ok || outcome.timedOut) return;
             // Acknowledged already, so Norce will not retry: let a replay of it be handled.
@@ -494,6 +492,27 @@ export function tooLarge(maxBodyBytes: number): ReceiveResult {
 /** A 500 for a request an adapter could not read (e.g. a body another middleware consumed). */
 export function unreadable(message: string): ReceiveResult {
   return answer(500, "body_unreadable", message);
+}
+
+/**
+ * A name that differs only in case, or shares a long prefix (enough for "OrderConfirmd"). The
+ * full edit-distance suggestion lives in src/shared/text.ts; it is not imported here to keep the
+ * entry point's start-up small, and TypeScript users get a type error before this runs.
+ */
+function suggest(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestLength = 5;
+  for (const candidate of EVENT_TYPE_NAMES) {
+    const other = candidate.toLowerCase();
+    let same = 0;
+    while (same < lower.length && lower[same] === other[same]) same++;
+    if (same > bestLength) {
+      best = candidate;
+      bestLength = same;
+    }
+  }
+  return best;
 }
 
 function missing(name: string): Problem {
