@@ -172,7 +172,13 @@ export function expressMiddleware(core: Core) {
       if (typeof r.rawBody === "string" || r.rawBody instanceof Uint8Array) return r.rawBody;
       if (typeof r.body === "string" || r.body instanceof Uint8Array) return r.body;
       if (!consumed(req)) return readStream(req, core.maxBodyBytes);
-      if (r.body !== undefined && !isEmptyObject(r.body)) return { parsed: r.body };
+      // A parser ran. A `{}` is only trusted when it is what was sent: body-parser 1.x leaves `{}`
+      // on requests it skipped, and sets `_body` on those it parsed.
+      const parsedEmpty =
+        (r as { _body?: unknown })._body === true || req.headers["content-length"] === "2";
+      if (r.body !== undefined && (!isEmptyObject(r.body) || parsedEmpty)) {
+        return { parsed: r.body };
+      }
       return {
         error: unreadable(
           "the request body was read by another middleware and not kept; mount the receiver before it, or use express.json() on this path",

@@ -3,11 +3,11 @@
  * CLI's `norce-event test` with every case green and no warning; and importing the entry point
  * loads none of the CLI's dependencies and costs little start-up time.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import express from "express";
 import fastify from "fastify";
@@ -184,20 +184,37 @@ export async function load(url, context, next) {
     expect(after.some((url) => url.includes("/ajv/"))).toBe(true);
   });
 
-  it("adds under 5 ms to start-up: import + createReceiver + on, the fastest of up to 25 fresh processes, ESM loader warm", async () => {
-    const script = fileURLToPath(new URL("receiver/startup.mjs", import.meta.url));
-    // Load on a shared machine only adds time, so the fastest of a few runs bounds the real cost;
-    // stop at the first under budget, give up after 25.
-    const times: number[] = [];
-    while (times.length < 25 && !times.some((t) => t < 5)) {
-      const { stdout } = await runNode([script], { cwd: process.cwd() });
-      times.push(Number(stdout));
+  it("adds under 5 ms to a server's start-up: import by name + createReceiver + on, fastest of 20 fresh copies of the built package", async () => {
+    // Fresh copies (each file made unique, so nothing is shared with another copy) imported in one
+    // process: a server's loader is warm, and many runs in one process give a minimum that load
+    // on a shared machine cannot hide. Only the files the module-graph test allows are copied.
+    const root = join(dir, "copies");
+    const repo = fileURLToPath(new URL("../..", import.meta.url));
+    const files = [
+      "package.json",
+      "dist/receiver/index.js",
+      "dist/receiver/receiver.js",
+      "dist/receiver/dedupe.js",
+      "dist/events/payloads.generated.js",
+      "dist/shared/errors.js",
+    ];
+    for (let i = 0; i < 20; i++) {
+      const copy = join(root, `copy-${String(i).padStart(2, "0")}`);
+      const pkg = join(copy, "node_modules", "norce-event");
+      for (const file of files) {
+        mkdirSync(dirname(join(pkg, file)), { recursive: true });
+        const text = readFileSync(join(repo, file), "utf8");
+        writeFileSync(join(pkg, file), file.endsWith(".js") ? `${text}\n// copy ${i}\n` : text);
+      }
+      writeFileSync(join(copy, "entry.mjs"), 'export * from "norce-event/receiver";\n');
     }
+    const script = fileURLToPath(new URL("receiver/startup.mjs", import.meta.url));
+    const { code, stdout, stderr } = await runNode([script, root], { cwd: root });
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const times = JSON.parse(stdout) as number[];
+    expect(times).toHaveLength(20);
     const best = Math.min(...times);
-    expect(best).toBeGreaterThan(0);
-    expect(
-      best,
-      `import + createReceiver took ${times.map((t) => t.toFixed(2)).join(", ")} ms`,
-    ).toBeLessThan(5);
+    expect(best, `times: ${times.map((t) => t.toFixed(2)).join(", ")} ms`).toBeLessThan(5);
   });
 });

@@ -115,6 +115,18 @@ describe("Express: the body, wherever it is", () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
+  it("express.json() and a body that really is {}: judged as sent (400 for the schema), not as unreadable", async () => {
+    const { receiver } = make();
+    const app = express();
+    app.use(express.json());
+    app.post("/receiver", receiver.express());
+    const url = await listen(app);
+    const { headers } = eventRequest();
+    const response = await fetch(`${url}/receiver`, { method: "POST", headers, body: "{}" });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "invalid_payload" });
+  });
+
   it("413 past maxBodyBytes while streaming (no content-length), and the server stays up", async () => {
     const { receiver } = make();
     const app = express();
