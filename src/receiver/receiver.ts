@@ -360,7 +360,12 @@ export function createReceiverCore(options: ReceiverOptions) {
             if (outcome.ok || outcome.timedOut) return;
             // Acknowledged already, so Norce will not retry: let a replay of it be handled.
             await Promise.resolve(finish(false)).catch(() => {});
-            report(new HandlerError(outcome.errors, ref, true));
+            report(
+              new HandlerError(outcome.errors, ref, true, {
+                timestamp: event.timestamp,
+                payload: event.payload,
+              }),
+            );
           })(),
         );
         return answer(202, accepted, `${acceptedMessage}; queued`);
@@ -646,8 +651,18 @@ export class HandlerError extends ReceiverError {
   readonly errors: readonly unknown[];
   /** True when the handler ran in the background queue, after the 202 was sent. */
   readonly background: boolean;
+  /**
+   * In the background queue only (Norce will not send it again): the event as received, to keep
+   * for a replay. Not enumerable, so a logger that dumps the error does not print the payload.
+   */
+  declare readonly received: { timestamp: string; payload: unknown } | undefined;
 
-  constructor(errors: readonly unknown[], event: ErrorEvent, background = false) {
+  constructor(
+    errors: readonly unknown[],
+    event: ErrorEvent,
+    background = false,
+    received?: { timestamp: string; payload: unknown },
+  ) {
     const first = errors[0] instanceof Error ? errors[0].message : String(errors[0]);
     super(
       `handler for ${event.type} ${event.messageId} failed: ${first}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ""}`,
@@ -663,6 +678,7 @@ export class HandlerError extends ReceiverError {
     );
     this.errors = errors;
     this.background = background;
+    Object.defineProperty(this, "received", { value: received, enumerable: false });
   }
 }
 

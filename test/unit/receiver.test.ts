@@ -395,6 +395,12 @@ describe('queue: "background"', () => {
     expect(log).toEqual(["answered", "start 1"]);
     expect(errors[0]).toBeInstanceOf(HandlerError);
     expect(errors[0]).toMatchObject({ status: 202, background: true });
+    // What Norce will not send again is on the error, to keep; hidden from loggers that dump it.
+    expect((errors[0] as HandlerError).received).toEqual({
+      timestamp: order.timestamp,
+      payload: order.payload,
+    });
+    expect(Object.keys(errors[0]!)).not.toContain("received");
     // Released: a replay of the same message is handled again.
     expect((await receiver.receive(request())).status).toBe(202);
     await receiver.drain();
