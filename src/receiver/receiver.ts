@@ -584,6 +584,12 @@ function checkAuthOption(auth: AuthOption | undefined): CheckedAuth {
       },
     );
   }
+  if (values.some((v) => v !== v.trim())) {
+    throw new UsageError(
+      `createReceiver: auth.value for ${header} starts or ends with whitespace, which HTTP strips from header values, so no request could match it`,
+      { hint: "trim it (a trailing newline from a secrets file is the usual cause)" },
+    );
+  }
   const encoder = new TextEncoder();
   return { header, values: values.map((v) => encoder.encode(v)) };
 }

@@ -160,6 +160,7 @@ describe("receive: the answers, in order", () => {
     expect(() => createReceiver({ auth: { value: `Bearer ${undefined}` } })).toThrow(
       /is the environment variable set/,
     );
+    expect(() => createReceiver({ auth: { value: "Bearer abc\n" } })).toThrow(/whitespace/);
     expect(() => createReceiver({ auth: false })).not.toThrow();
   });
 
