@@ -205,19 +205,24 @@ interface FastifyLike {
       done: (error: Error | null, body?: unknown) => void,
     ) => void,
   ): void;
+  setErrorHandler(
+    handler: (error: { statusCode?: number }, request: unknown, reply: FastifyReplyLike) => unknown,
+  ): void;
   route(options: {
     method: string[];
     url: string;
     bodyLimit?: number;
     handler: (
       request: { method: string; headers: IncomingMessage["headers"]; body?: unknown },
-      reply: {
-        code(status: number): unknown;
-        headers(values: Record<string, string>): unknown;
-        send(body: string): unknown;
-      },
+      reply: FastifyReplyLike,
     ) => Promise<unknown>;
   }): void;
+}
+
+interface FastifyReplyLike {
+  code(status: number): unknown;
+  headers(values: Record<string, string>): unknown;
+  send(body: unknown): unknown;
 }
 
 /**
@@ -233,6 +238,16 @@ export function fastifyPlugin(core: Core) {
       { parseAs: "buffer", bodyLimit: core.maxBodyBytes },
       (_req, body, done) => done(null, body),
     );
+    // Fastify's own 413 (its body limit) answered like every other answer of the receiver.
+    instance.setErrorHandler((error, _request, reply) => {
+      const result =
+        error.statusCode === 413
+          ? tooLarge(core.maxBodyBytes)
+          : unreadable("the request could not be read");
+      reply.code(result.status);
+      reply.headers(result.headers);
+      return reply.send(result.body);
+    });
     instance.route({
       method: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
       url: options.path ?? "/",

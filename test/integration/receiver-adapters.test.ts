@@ -221,5 +221,9 @@ describe("Fastify", () => {
     const { Authorization: _, ...noAuth } = headers;
     expect((await fetch(url, { method: "POST", headers: noAuth, body })).status).toBe(401);
     expect((await fetch(url, { method: "POST", headers, body })).status).toBe(202);
+    // Over the limit: the receiver's 413, not Fastify's own error format.
+    const big = await fetch(url, { method: "POST", headers, body: "z".repeat(5000) });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ ok: false, code: "body_too_large" });
   });
 });
