@@ -17,3 +17,36 @@ describe("README", () => {
     expect(ci).toContain("npm test");
   });
 });
+
+describe("README: Receiving", () => {
+  it("shows the Express receiver example that runs in the suite, word for word, in at most 20 lines", () => {
+    const example = readFileSync(
+      new URL("../examples/receiver-express.js", import.meta.url),
+      "utf8",
+    );
+    expect(readme).toContain(`\`\`\`js\n${example}\`\`\``);
+    expect(example.trimEnd().split("\n").length).toBeLessThanOrEqual(20);
+  });
+
+  it("documents every answer of the receiver in its table", () => {
+    const section = readme.slice(readme.indexOf("## Receiving"));
+    for (const code of [
+      "method_not_allowed",
+      "body_too_large",
+      "bad_headers",
+      "unauthorized",
+      "invalid_json",
+      "invalid_payload",
+      "duplicate",
+      "in_flight",
+      "handler_failed",
+      "handler_timeout",
+      "receiver_failed",
+      "body_unreadable",
+      "unknown_type",
+      "accepted",
+    ]) {
+      expect(section, code).toContain(`\`${code}\``);
+    }
+  });
+});
