@@ -72,6 +72,28 @@ export interface ReceivedRecord {
   attempt: number;
   problems: { severity: string; path: string; message: string }[];
   receivedAt: number;
+  /** What the answer was beyond its status (recorded since store version 2). */
+  extra: ReceivedExtra | null;
+}
+
+/** A received request's answer in detail: why, how long, and what the app said (`--forward-to`). */
+export interface ReceivedExtra {
+  note?: string;
+  latencyMs?: number;
+  forwarded?: {
+    url: string;
+    status?: number;
+    latencyMs: number;
+    error?: string;
+    response: string;
+  };
+}
+
+/** One entry of the change feed: a row of `received` or `deliveries` was written. */
+export interface Change {
+  id: number;
+  kind: "received" | "sent";
+  record: ReceivedRecord | DeliveryRecord;
 }
 
 export interface LogRow {
@@ -180,13 +202,16 @@ export class EventStore {
     }
   }
 
-  /** Delete records last touched before `cutoff` (epoch ms). */
+  /** Delete records last touched before `cutoff` (epoch ms); returns how many. */
   removeOlderThan(cutoff: number): number {
-    return this.run(
-      () =>
+    return this.run(() => {
+      const removed =
         this.sql("DELETE FROM deliveries WHERE updated_at < ?").run(cutoff).changes +
-        this.sql("DELETE FROM received WHERE received_at < ?").run(cutoff).changes,
-    );
+        this.sql("DELETE FROM received WHERE received_at < ?").run(cutoff).changes;
+      // The change feed keeps its last 100,000 entries: an inspector catches up from any of them.
+      this.sql("DELETE FROM changes WHERE id < (SELECT max(id) FROM changes) - 100000").run();
+      return removed;
+    });
   }
 
   // Sent events ---------------------------------------------------------------------------------
@@ -259,6 +284,7 @@ export class EventStore {
       event.attempt,
       problemsJson(event),
       Date.parse(event.receivedAt),
+      receivedExtraJson(event),
     ]);
   }
 
@@ -332,6 +358,60 @@ export class EventStore {
         "SELECT * FROM deliveries WHERE state = 'pending' ORDER BY next_due_at",
       ).all() as DeliveryRowData[]
     ).map(toDelivery);
+  }
+
+  // The change feed (the inspector) -----------------------------------------------------------
+
+  /** The id of the newest change (0 when there is none). */
+  lastChange(): number {
+    const row = this.sql("SELECT max(id) AS id FROM changes").get() as { id: number | null };
+    return row.id ?? 0;
+  }
+
+  /**
+   * Rows written after change `after`, oldest first, each once (at its latest change), at most
+   * `limit` changes read.
+   */
+  changesSince(after: number, limit = 500): { changes: Change[]; last: number } {
+    const rows = this.sql("SELECT id, kind, row FROM changes WHERE id > ? ORDER BY id LIMIT ?").all(
+      after,
+      limit,
+    ) as { id: number; kind: number; row: number }[];
+    const latest = new Map<string, { id: number; kind: number; row: number }>();
+    for (const row of rows) {
+      const key = `${row.kind}:${row.row}`;
+      latest.delete(key);
+      latest.set(key, row);
+    }
+    const changes: Change[] = [];
+    for (const change of latest.values()) {
+      const record =
+        change.kind === 0
+          ? (this.sql("SELECT * FROM received WHERE id = ?").get(change.row) as
+              | ReceivedRowData
+              | undefined)
+          : (this.sql("SELECT * FROM deliveries WHERE id = ?").get(change.row) as
+              | DeliveryRowData
+              | undefined);
+      if (!record) continue; // removed since (retention)
+      changes.push(
+        change.kind === 0
+          ? { id: change.id, kind: "received", record: toReceived(record as ReceivedRowData) }
+          : { id: change.id, kind: "sent", record: toDelivery(record as DeliveryRowData) },
+      );
+    }
+    return { changes, last: rows.at(-1)?.id ?? after };
+  }
+
+  /** The newest rows, for a first view: `limit` of each kind, newest first. */
+  recent(limit = 300): Change[] {
+    const received = (
+      this.sql("SELECT * FROM received ORDER BY id DESC LIMIT ?").all(limit) as ReceivedRowData[]
+    ).map((r): Change => ({ id: 0, kind: "received", record: toReceived(r) }));
+    const sent = (
+      this.sql("SELECT * FROM deliveries ORDER BY id DESC LIMIT ?").all(limit) as DeliveryRowData[]
+    ).map((r): Change => ({ id: 0, kind: "sent", record: toDelivery(r) }));
+    return [...received, ...sent];
   }
 
   // Writing -------------------------------------------------------------------------------------
@@ -421,7 +501,23 @@ const MIGRATIONS: readonly string[] = [
       received_at INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS received_time ON received (received_at);
-  
+  `,
+  // 2: a change feed for the inspector (every insert or update of a row appends its id, from
+  // whichever process writes: SQLite's write lock makes the order one order), and what a received
+  // request's answer was beyond its status (note, forwarding result, latency).
+  `
+    ALTER TABLE received ADD COLUMN extra TEXT;
+    CREATE TABLE IF NOT EXISTS changes (
+      id INTEGER PRIMARY KEY,
+      kind INTEGER NOT NULL, -- 0 received, 1 delivery
+      row INTEGER NOT NULL
+    );
+    CREATE TRIGGER IF NOT EXISTS received_changes AFTER INSERT ON received
+      BEGIN INSERT INTO changes (kind, row) VALUES (0, NEW.id); END;
+    CREATE TRIGGER IF NOT EXISTS deliveries_inserted AFTER INSERT ON deliveries
+      BEGIN INSERT INTO changes (kind, row) VALUES (1, NEW.id); END;
+    CREATE TRIGGER IF NOT EXISTS deliveries_updated AFTER UPDATE ON deliveries
+      BEGIN INSERT INTO changes (kind, row) VALUES (1, NEW.id); END;
   `,
 ];
 
@@ -511,6 +607,7 @@ interface ReceivedRowData {
   attempt: number;
   problems: string;
   received_at: number;
+  extra: string | null;
 }
 
 function toDelivery(row: DeliveryRowData): DeliveryRecord {
@@ -549,5 +646,16 @@ function toReceived(row: ReceivedRowData): ReceivedRecord {
     attempt: row.attempt,
     problems: JSON.parse(row.problems) as ReceivedRecord["problems"],
     receivedAt: row.received_at,
+    extra: row.extra ? (JSON.parse(row.extra) as ReceivedExtra) : null,
   };
+}
+
+/** The details of a received request's answer, as the store keeps them (null when there are none). */
+function receivedExtraJson(event: ReceivedEvent): string | null {
+  if (!event.note && !event.forwarded) return null;
+  return JSON.stringify({
+    ...(event.note ? { note: event.note } : {}),
+    latencyMs: Math.round(event.latencyMs * 100) / 100,
+    ...(event.forwarded ? { forwarded: event.forwarded } : {}),
+  });
 }
