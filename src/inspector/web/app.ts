@@ -241,6 +241,7 @@ function renderList(): void {
       follow = false;
       input("f-follow").checked = false;
       select(g.id, true);
+      renderList();
     });
     return tr;
   });
@@ -711,6 +712,7 @@ document.addEventListener("keydown", (e) => {
     Enter: () => {
       const g = shown[cursor];
       if (g) select(g.id, true);
+      renderList();
     },
     r: () => void replay(false),
     e: openEdit,
