@@ -30,7 +30,6 @@ export function feedRecord(change: Change): FeedRecord {
     const r = change.record as ReceivedRecord;
     return {
       key: `r:${r.id}`,
-      change: change.id,
       direction: "received",
       messageId: r.messageId,
       type: r.type,
@@ -47,7 +46,6 @@ export function feedRecord(change: Change): FeedRecord {
   const d = change.record as DeliveryRecord;
   return {
     key: `s:${d.id}`,
-    change: change.id,
     direction: "sent",
     messageId: d.messageId,
     type: d.type,

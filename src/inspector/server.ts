@@ -20,7 +20,7 @@ import type { AddressInfo } from "node:net";
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import { findEventType } from "../events/catalog.js";
 import { UsageError } from "../shared/errors.js";
-import type { EventStore, ReceivedRecord } from "../store/db.js";
+import type { EventStore, FeedPosition, ReceivedRecord } from "../store/db.js";
 import { planReplay, type ReplayTargets, replayTarget, runReplay } from "./actions.js";
 import { attemptDiffs, feedRecord, receivedViews, sentViews } from "./feed.js";
 import type { AnswerSettings, EventDetail, InspectorMeta } from "./web/types.js";
@@ -111,7 +111,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       : {}),
   };
   const stopReplays = new AbortController();
-  const clients = new Set<{ res: ServerResponse; cursor: number }>();
+  const clients = new Set<{ res: ServerResponse; position: FeedPosition }>();
   let allowedHosts = new Set<string>();
   let poller: NodeJS.Timeout | undefined;
   let pinger: NodeJS.Timeout | undefined;
@@ -151,14 +151,17 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const poll = () => {
     for (const client of clients) {
       try {
-        const { changes, last } = store.changesSince(client.cursor);
+        const { changes, position } = store.changesSince(client.position);
+        if (changes.length === 0) continue;
+        // Only the batch's last event carries the position after it: a connection lost halfway
+        // resumes from the batch before, and the page takes the repeats as updates.
         let text = "";
-        for (const change of changes) {
-          text += `id: ${change.id}\nevent: record\ndata: ${JSON.stringify(feedRecord(change))}\n\n`;
+        for (const [i, change] of changes.entries()) {
+          const id = i === changes.length - 1 ? `id: ${formatPosition(position)}\n` : "";
+          text += `${id}event: record\ndata: ${JSON.stringify(feedRecord(change))}\n\n`;
         }
-        if (changes.length === 0 && last !== client.cursor) text = `id: ${last}\n\n`;
-        client.cursor = last;
-        if (text) client.res.write(text);
+        client.position = position;
+        client.res.write(text);
         if (client.res.writableLength > SSE_BACKLOG_BYTES) client.res.end();
       } catch {
         client.res.end();
@@ -167,19 +170,15 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   };
 
   const stream = (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    const given = req.headers["last-event-id"] ?? url.searchParams.get("after");
-    const from = Number(given);
-    const cursor =
-      given !== null && given !== undefined && Number.isSafeInteger(from) && from >= 0
-        ? from
-        : store.lastChange();
+    const given = req.headers["last-event-id"] ?? url.searchParams.get("after") ?? "";
+    const position = parsePosition(String(given)) ?? store.feedPosition();
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       "content-type": "text/event-stream; charset=utf-8",
       connection: "keep-alive",
     });
-    res.write(`retry: 1000\nid: ${cursor}\n\n`);
-    const client = { res, cursor };
+    res.write(`retry: 1000\nid: ${formatPosition(position)}\n\n`);
+    const client = { res, position };
     clients.add(client);
     poller ??= setInterval(poll, pollMs);
     pinger ??= setInterval(() => {
@@ -232,7 +231,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     }
     if (method === "GET" && path === "/api/meta") return json(res, 200, meta());
     if (method === "GET" && path === "/api/events") {
-      const cursor = store.lastChange();
+      // The position first: a row written in between comes again on the stream, never missed.
+      const cursor = formatPosition(store.feedPosition());
       const records = store.recent(Number(url.searchParams.get("limit")) || 300).map(feedRecord);
       return json(res, 200, { cursor, records });
     }
@@ -435,4 +435,15 @@ function listen(server: Server, port: number): Promise<number> {
     // Loopback only, whatever the listener binds: the page can send requests.
     server.listen(port, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/** A feed position as an SSE id: `<received>.<deliveries>.<updates>`. */
+function formatPosition(p: FeedPosition): string {
+  return `${p.received}.${p.deliveries}.${p.updates}`;
+}
+
+function parsePosition(text: string): FeedPosition | undefined {
+  const match = /^(\d{1,15})\.(\d{1,15})\.(\d{1,15})$/.exec(text);
+  if (!match) return undefined;
+  return { received: Number(match[1]), deliveries: Number(match[2]), updates: Number(match[3]) };
 }

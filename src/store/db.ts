@@ -91,9 +91,15 @@ export interface ReceivedExtra {
 
 /** One entry of the change feed: a row of `received` or `deliveries` was written. */
 export interface Change {
-  id: number;
   kind: "received" | "sent";
   record: ReceivedRecord | DeliveryRecord;
+}
+
+/** A place in the change feed: the last received row, delivery row and delivery update seen. */
+export interface FeedPosition {
+  received: number;
+  deliveries: number;
+  updates: number;
 }
 
 export interface LogRow {
@@ -208,8 +214,10 @@ export class EventStore {
       const removed =
         this.sql("DELETE FROM deliveries WHERE updated_at < ?").run(cutoff).changes +
         this.sql("DELETE FROM received WHERE received_at < ?").run(cutoff).changes;
-      // The change feed keeps its last 100,000 entries: an inspector catches up from any of them.
-      this.sql("DELETE FROM changes WHERE id < (SELECT max(id) FROM changes) - 100000").run();
+      // The feed of updates keeps its last 100,000: an inspector catches up from any of them.
+      this.sql(
+        "DELETE FROM delivery_updates WHERE id < (SELECT max(id) FROM delivery_updates) - 100000",
+      ).run();
       return removed;
     });
   }
@@ -362,55 +370,64 @@ export class EventStore {
 
   // The change feed (the inspector) -----------------------------------------------------------
 
-  /** The id of the newest change (0 when there is none). */
-  lastChange(): number {
-    const row = this.sql("SELECT max(id) AS id FROM changes").get() as { id: number | null };
-    return row.id ?? 0;
+  /** Where the feed stands now: nothing written before it is new. */
+  feedPosition(): FeedPosition {
+    const row = this.sql(
+      `SELECT (SELECT max(id) FROM received) AS r, (SELECT max(id) FROM deliveries) AS d,
+              (SELECT max(id) FROM delivery_updates) AS u`,
+    ).get() as { r: number | null; d: number | null; u: number | null };
+    return { received: row.r ?? 0, deliveries: row.d ?? 0, updates: row.u ?? 0 };
   }
 
   /**
-   * Rows written after change `after`, oldest first, each once (at its latest change), at most
-   * `limit` changes read.
+   * Rows written after `after`: new received requests, new deliveries, and deliveries updated
+   * since (each once, as it is now), at most `limit` of each. Every writer appends in one order
+   * (SQLite's write lock), so a reader that keeps the position it was given misses nothing.
    */
-  changesSince(after: number, limit = 500): { changes: Change[]; last: number } {
-    const rows = this.sql("SELECT id, kind, row FROM changes WHERE id > ? ORDER BY id LIMIT ?").all(
-      after,
+  changesSince(after: FeedPosition, limit = 500): { changes: Change[]; position: FeedPosition } {
+    const received = this.sql("SELECT * FROM received WHERE id > ? ORDER BY id LIMIT ?").all(
+      after.received,
       limit,
-    ) as { id: number; kind: number; row: number }[];
-    const latest = new Map<string, { id: number; kind: number; row: number }>();
-    for (const row of rows) {
-      const key = `${row.kind}:${row.row}`;
-      latest.delete(key);
-      latest.set(key, row);
+    ) as ReceivedRowData[];
+    const inserted = this.sql("SELECT * FROM deliveries WHERE id > ? ORDER BY id LIMIT ?").all(
+      after.deliveries,
+      limit,
+    ) as DeliveryRowData[];
+    const updates = this.sql(
+      "SELECT id, row FROM delivery_updates WHERE id > ? ORDER BY id LIMIT ?",
+    ).all(after.updates, limit) as { id: number; row: number }[];
+    const position: FeedPosition = {
+      received: received.at(-1)?.id ?? after.received,
+      deliveries: inserted.at(-1)?.id ?? after.deliveries,
+      updates: updates.at(-1)?.id ?? after.updates,
+    };
+    const changes: Change[] = received.map((r) => ({
+      kind: "received",
+      record: toReceived(r),
+    }));
+    const seen = new Set<number>();
+    for (const d of inserted) seen.add(d.id);
+    for (const update of updates) {
+      // An update of a row this read also found new (or already listed) adds nothing.
+      if (seen.has(update.row) || update.row > position.deliveries) continue;
+      seen.add(update.row);
+      const row = this.sql("SELECT * FROM deliveries WHERE id = ?").get(update.row) as
+        | DeliveryRowData
+        | undefined;
+      if (row) inserted.push(row);
     }
-    const changes: Change[] = [];
-    for (const change of latest.values()) {
-      const record =
-        change.kind === 0
-          ? (this.sql("SELECT * FROM received WHERE id = ?").get(change.row) as
-              | ReceivedRowData
-              | undefined)
-          : (this.sql("SELECT * FROM deliveries WHERE id = ?").get(change.row) as
-              | DeliveryRowData
-              | undefined);
-      if (!record) continue; // removed since (retention)
-      changes.push(
-        change.kind === 0
-          ? { id: change.id, kind: "received", record: toReceived(record as ReceivedRowData) }
-          : { id: change.id, kind: "sent", record: toDelivery(record as DeliveryRowData) },
-      );
-    }
-    return { changes, last: rows.at(-1)?.id ?? after };
+    for (const d of inserted) changes.push({ kind: "sent", record: toDelivery(d) });
+    return { changes, position };
   }
 
   /** The newest rows, for a first view: `limit` of each kind, newest first. */
   recent(limit = 300): Change[] {
     const received = (
       this.sql("SELECT * FROM received ORDER BY id DESC LIMIT ?").all(limit) as ReceivedRowData[]
-    ).map((r): Change => ({ id: 0, kind: "received", record: toReceived(r) }));
+    ).map((r): Change => ({ kind: "received", record: toReceived(r) }));
     const sent = (
       this.sql("SELECT * FROM deliveries ORDER BY id DESC LIMIT ?").all(limit) as DeliveryRowData[]
-    ).map((r): Change => ({ id: 0, kind: "sent", record: toDelivery(r) }));
+    ).map((r): Change => ({ kind: "sent", record: toDelivery(r) }));
     return [...received, ...sent];
   }
 
@@ -502,22 +519,14 @@ const MIGRATIONS: readonly string[] = [
     );
     CREATE INDEX IF NOT EXISTS received_time ON received (received_at);
   `,
-  // 2: a change feed for the inspector (every insert or update of a row appends its id, from
-  // whichever process writes: SQLite's write lock makes the order one order), and what a received
-  // request's answer was beyond its status (note, forwarding result, latency).
+  // 2: what a received request's answer was beyond its status (note, forwarding result, latency),
+  // and the updates of deliveries in one order (the inspector's feed: new rows of both tables come
+  // in id order already, so only an update costs an extra write — a retry, not every event).
   `
     ALTER TABLE received ADD COLUMN extra TEXT;
-    CREATE TABLE IF NOT EXISTS changes (
-      id INTEGER PRIMARY KEY,
-      kind INTEGER NOT NULL, -- 0 received, 1 delivery
-      row INTEGER NOT NULL
-    );
-    CREATE TRIGGER IF NOT EXISTS received_changes AFTER INSERT ON received
-      BEGIN INSERT INTO changes (kind, row) VALUES (0, NEW.id); END;
-    CREATE TRIGGER IF NOT EXISTS deliveries_inserted AFTER INSERT ON deliveries
-      BEGIN INSERT INTO changes (kind, row) VALUES (1, NEW.id); END;
+    CREATE TABLE IF NOT EXISTS delivery_updates (id INTEGER PRIMARY KEY, row INTEGER NOT NULL);
     CREATE TRIGGER IF NOT EXISTS deliveries_updated AFTER UPDATE ON deliveries
-      BEGIN INSERT INTO changes (kind, row) VALUES (1, NEW.id); END;
+      BEGIN INSERT INTO delivery_updates (row) VALUES (NEW.id); END;
   `,
 ];
 

@@ -112,9 +112,7 @@ describe.skipIf(!HAVE_BROWSER)("the inspector in Chromium", () => {
     await row.click();
     await page.locator("#detail dd", { hasText: XSS }).waitFor();
     await page.locator("#detail pre.json", { hasText: XSS }).waitFor();
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBe(
-      undefined,
-    );
+    expect(await page.evaluate("window.__pwned")).toBe(undefined);
     expect(await page.locator("#detail img").count()).toBe(0);
     expect(violations).toEqual([]);
     await page.close();
@@ -131,7 +129,7 @@ describe.skipIf(!HAVE_BROWSER)("the inspector in Chromium", () => {
     await page.keyboard.press("k");
     const first = (await page.locator("tbody tr.cursor").getAttribute("data-id"))!;
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/events/${first}`);
+    await expect.poll(() => page.evaluate("location.hash")).toBe(`#/events/${first}`);
     const timeline = page.locator('ol.timeline[data-kind="received"] li');
     await expect.poll(() => timeline.count()).toBeGreaterThan(0);
     const before = await timeline.count();
@@ -186,7 +184,7 @@ describe.skipIf(!HAVE_BROWSER)("the inspector in Chromium", () => {
 
   it("follows the system's colour scheme", async () => {
     const { page } = await open();
-    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const background = () => page.evaluate("getComputedStyle(document.body).backgroundColor");
     await page.emulateMedia({ colorScheme: "dark" });
     const dark = await background();
     await page.emulateMedia({ colorScheme: "light" });

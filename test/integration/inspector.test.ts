@@ -57,9 +57,9 @@ function readStream(
   headers: Record<string, string>,
   count: number,
   timeoutMs = 4000,
-): Promise<{ ids: number[]; records: FeedRecord[]; raw: string }> {
+): Promise<{ ids: string[]; records: FeedRecord[]; raw: string }> {
   return new Promise((resolve, reject) => {
-    const ids: number[] = [];
+    const ids: string[] = [];
     const records: FeedRecord[] = [];
     let raw = "";
     const req = httpRequest(
@@ -77,12 +77,10 @@ function readStream(
           records.length = 0;
           for (const frame of frames) {
             if (!frame.includes("event: record")) continue;
-            const id = /^id: (\d+)$/m.exec(frame);
+            const id = /^id: (\S+)$/m.exec(frame);
             const data = /^data: (.*)$/m.exec(frame);
-            if (id && data) {
-              ids.push(Number(id[1]));
-              records.push(JSON.parse(data[1]!) as FeedRecord);
-            }
+            if (id) ids.push(id[1]!);
+            if (data) records.push(JSON.parse(data[1]!) as FeedRecord);
           }
           if (records.length >= count) {
             req.destroy();
@@ -207,13 +205,17 @@ describe("inspector HTTP", () => {
   });
 
   it("streams changes as SSE with ids, and resumes after Last-Event-ID without missing any", async () => {
-    const first = await readStream(inspector.port, { "last-event-id": "0" }, 2);
+    const first = await readStream(inspector.port, { "last-event-id": "0.0.0" }, 2);
     expect(first.raw).toMatch(/^retry: 1000$/m);
     expect(first.records.map((r) => r.messageId)).toEqual([event.messageId, event.messageId]);
-    const after = first.ids[0]!;
-    const resumed = await readStream(inspector.port, { "last-event-id": String(after) }, 1);
-    expect(resumed.ids.every((id) => id > after)).toBe(true);
-    expect(resumed.records[0]!.attempt).toBe(2);
+    expect(first.ids.at(-1)).toMatch(/^2\.\d+\.\d+$/);
+    // Resume after the first request: only what came after it.
+    const resumed = await readStream(inspector.port, { "last-event-id": "1.0.0" }, 1);
+    expect(resumed.records.map((r) => r.attempt)).toEqual([2]);
+    // A position from the end: nothing old comes again.
+    const end = first.ids.at(-1)!;
+    const none = await readStream(inspector.port, { "last-event-id": end }, 0, 600);
+    expect(none.records).toEqual([]);
   });
 
   it("replays from the page through the delivery policy, recorded in the store", async () => {

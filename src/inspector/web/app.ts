@@ -668,8 +668,8 @@ function scheduleRender(): void {
   }, 150);
 }
 
-function connect(after: number): void {
-  const source = new EventSource(`/api/stream?after=${after}`);
+function connect(after: string): void {
+  const source = new EventSource(`/api/stream?after=${encodeURIComponent(after)}`);
   const live = $("live");
   source.addEventListener("open", () => {
     live.textContent = "live";
@@ -789,7 +789,7 @@ async function start(): Promise<void> {
     loadDetail();
   }
   const first = (await (await fetch("/api/events")).json()) as {
-    cursor: number;
+    cursor: string;
     records: FeedRecord[];
   };
   for (const r of first.records) records.set(r.key, r);

@@ -7,8 +7,6 @@
 export interface FeedRecord {
   /** `r:<id>` for a received request, `s:<id>` for a delivery: unique in the store. */
   key: string;
-  /** The change-feed id this version of the row came with (0 in a first view). */
-  change: number;
   direction: "received" | "sent";
   messageId: string | null;
   type: string | null;
