@@ -182,6 +182,34 @@ describe.skipIf(!HAVE_BROWSER)("the inspector in Chromium", () => {
     await page.close();
   });
 
+  it("stays responsive during a burst of events (updates coalesced)", async () => {
+    const { page } = await open();
+    // Answer everything at once for this burst.
+    await page.evaluate(`fetch("/api/answers", { method: "POST", headers: { "content-type": "application/json",
+      "x-inspector-token": document.querySelector('meta[name="norce-inspector-token"]').content },
+      body: JSON.stringify({ status: 202, failFirst: 0, failRate: 0, delayMs: 0, requireHeader: "" }) })`);
+    const burst = send("SkuPriceChangedNotification", "--count", "1500", "--concurrency", "16");
+    const lags: number[] = [];
+    let done = false;
+    void burst.then(() => {
+      done = true;
+    });
+    while (!done) {
+      const started = performance.now();
+      await page.evaluate("document.querySelectorAll('tbody tr').length");
+      lags.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await burst).code).toBe(0);
+    expect(Math.max(...lags)).toBeLessThan(1000);
+    await expect
+      .poll(() => page.locator("tbody tr", { hasText: "SkuPriceChangedNotification" }).count(), {
+        timeout: 5000,
+      })
+      .toBe(500); // the list shows the newest 500
+    await page.close();
+  });
+
   it("follows the system's colour scheme", async () => {
     const { page } = await open();
     const background = () => page.evaluate("getComputedStyle(document.body).backgroundColor");

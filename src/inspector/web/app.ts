@@ -658,11 +658,21 @@ function renderWhere(): void {
 
 // --- Live updates --------------------------------------------------------------------------------
 
+/** Rows the page keeps (the oldest go first): a long burst cannot grow the page without bound. */
+const MAX_RECORDS = 5000;
+
+function trimRecords(): void {
+  if (records.size <= MAX_RECORDS) return;
+  const oldest = [...records.values()].sort((a, b) => a.time - b.time);
+  for (const r of oldest.slice(0, records.size - MAX_RECORDS)) records.delete(r.key);
+}
+
 function scheduleRender(): void {
   if (dirty) return;
   dirty = true;
   window.setTimeout(() => {
     dirty = false;
+    trimRecords();
     regroup();
     renderList();
   }, 150);
