@@ -185,9 +185,18 @@ describe("inspector HTTP", () => {
     expect(detail.replay).toEqual({ target: `http://127.0.0.1:${listener.port}/receiver` });
   });
 
-  it("refuses actions without the token, from another origin, or without a JSON body (403)", async () => {
+  it("refuses actions without the token, from another origin or none, or without a JSON body (403)", async () => {
     const path = `/api/events/${event.messageId}/replay`;
-    const json = { "content-type": "application/json" };
+    const json = {
+      "content-type": "application/json",
+      origin: `http://127.0.0.1:${inspector.port}`,
+    };
+    const noOrigin = await call(inspector.port, path, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-inspector-token": inspector.token },
+      body: "{}",
+    });
+    expect(noOrigin.status).toBe(403);
     const noToken = await call(inspector.port, path, { method: "POST", headers: json, body: "{}" });
     expect(noToken.status).toBe(403);
     const foreign = await call(inspector.port, path, {
@@ -198,7 +207,11 @@ describe("inspector HTTP", () => {
     expect(foreign.status).toBe(403);
     const form = await call(inspector.port, path, {
       method: "POST",
-      headers: { "content-type": "text/plain", "x-inspector-token": inspector.token },
+      headers: {
+        "content-type": "text/plain",
+        "x-inspector-token": inspector.token,
+        origin: `http://127.0.0.1:${inspector.port}`,
+      },
       body: "{}",
     });
     expect(form.status).toBe(403);
@@ -245,7 +258,11 @@ describe("inspector HTTP", () => {
   it("refuses an edited body that breaks the schema with the schema's message (422)", async () => {
     const reply = await call(inspector.port, `/api/events/${event.messageId}/replay`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-inspector-token": inspector.token },
+      headers: {
+        "content-type": "application/json",
+        "x-inspector-token": inspector.token,
+        origin: `http://localhost:${inspector.port}`,
+      },
       body: JSON.stringify({ newId: true, body: JSON.stringify({ ClientId: "x" }) }),
     });
     expect(reply.status).toBe(422);
@@ -256,7 +273,11 @@ describe("inspector HTTP", () => {
   it("switches the listener's answers live", async () => {
     const set = await call(inspector.port, "/api/answers", {
       method: "POST",
-      headers: { "content-type": "application/json", "x-inspector-token": inspector.token },
+      headers: {
+        "content-type": "application/json",
+        "x-inspector-token": inspector.token,
+        origin: `http://localhost:${inspector.port}`,
+      },
       body: JSON.stringify({ status: 503, failFirst: 0 }),
     });
     expect(set.status).toBe(200);
@@ -267,7 +288,11 @@ describe("inspector HTTP", () => {
     expect(delivery.attempts[0]!.status).toBe(503);
     const bad = await call(inspector.port, "/api/answers", {
       method: "POST",
-      headers: { "content-type": "application/json", "x-inspector-token": inspector.token },
+      headers: {
+        "content-type": "application/json",
+        "x-inspector-token": inspector.token,
+        origin: `http://localhost:${inspector.port}`,
+      },
       body: JSON.stringify({ status: 99 }),
     });
     expect(bad.status).toBe(400);
