@@ -218,6 +218,10 @@ Examples:
           decimal(0.000001),
           1,
         )
+        .option(
+          "--inspect [port]",
+          "serve the inspector page on its own port too (default 7413; 0 for any free one)",
+        )
         .addHelpText(
           "after",
           `
@@ -225,11 +229,32 @@ Examples:
   $ norce-event listen --port 7412
   $ norce-event listen --json | jq .type
   $ norce-event listen --fail-first 2                 # watch Norce's retries
-  $ norce-event listen --forward-to http://localhost:3000/receiver`,
+  $ norce-event listen --forward-to http://localhost:3000/receiver
+  $ norce-event listen --inspect                      # and open http://127.0.0.1:7413/`,
         )
         .action(async (options, command: Command) => {
           const { runListen } = await import("./commands/listen.js");
           finish(await runListen(options, globals(command)));
+        }),
+  );
+
+  define(
+    program
+      .command("inspect")
+      .description("a web page over the event store: every event sent and received, live"),
+    wanted === "inspect",
+    (cmd) =>
+      cmd
+        .option("-p, --port <n>", "port on 127.0.0.1; 0 for any free port", integer(0, 65535), 7413)
+        .option(
+          "--time-scale <n>",
+          "judge retry gaps, and run replays, with Norce's delays divided by n",
+          decimal(0.000001),
+          1,
+        )
+        .action(async (options, command: Command) => {
+          const { runInspect } = await import("./commands/inspect.js");
+          finish(await runInspect(options, globals(command)));
         }),
   );
 

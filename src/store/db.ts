@@ -74,6 +74,34 @@ export interface ReceivedRecord {
   attempt: number;
   problems: { severity: string; path: string; message: string }[];
   receivedAt: number;
+  /** What the answer was beyond its status (recorded since store version 2). */
+  extra: ReceivedExtra | null;
+}
+
+/** A received request's answer in detail: why, how long, and what the app said (`--forward-to`). */
+export interface ReceivedExtra {
+  note?: string;
+  latencyMs?: number;
+  forwarded?: {
+    url: string;
+    status?: number;
+    latencyMs: number;
+    error?: string;
+    response: string;
+  };
+}
+
+/** One entry of the change feed: a row of `received` or `deliveries` was written. */
+export interface Change {
+  kind: "received" | "sent";
+  record: ReceivedRecord | DeliveryRecord;
+}
+
+/** A place in the change feed: the last received row, delivery row and delivery update seen. */
+export interface FeedPosition {
+  received: number;
+  deliveries: number;
+  updates: number;
 }
 
 export interface LogRow {
@@ -182,13 +210,18 @@ export class EventStore {
     }
   }
 
-  /** Delete records last touched before `cutoff` (epoch ms). */
+  /** Delete records last touched before `cutoff` (epoch ms); returns how many. */
   removeOlderThan(cutoff: number): number {
-    return this.run(
-      () =>
+    return this.run(() => {
+      const removed =
         this.sql("DELETE FROM deliveries WHERE updated_at < ?").run(cutoff).changes +
-        this.sql("DELETE FROM received WHERE received_at < ?").run(cutoff).changes,
-    );
+        this.sql("DELETE FROM received WHERE received_at < ?").run(cutoff).changes;
+      // The feed of updates keeps its last 100,000: an inspector catches up from any of them.
+      this.sql(
+        "DELETE FROM delivery_updates WHERE id < (SELECT max(id) FROM delivery_updates) - 100000",
+      ).run();
+      return removed;
+    });
   }
 
   // Sent events ---------------------------------------------------------------------------------
@@ -261,6 +294,7 @@ export class EventStore {
       event.attempt,
       problemsJson(event),
       Date.parse(event.receivedAt),
+      receivedExtraJson(event),
     ]);
   }
 
@@ -334,6 +368,69 @@ export class EventStore {
         "SELECT * FROM deliveries WHERE state = 'pending' ORDER BY next_due_at",
       ).all() as DeliveryRowData[]
     ).map(toDelivery);
+  }
+
+  // The change feed (the inspector) -----------------------------------------------------------
+
+  /** Where the feed stands now: nothing written before it is new. */
+  feedPosition(): FeedPosition {
+    const row = this.sql(
+      `SELECT (SELECT max(id) FROM received) AS r, (SELECT max(id) FROM deliveries) AS d,
+              (SELECT max(id) FROM delivery_updates) AS u`,
+    ).get() as { r: number | null; d: number | null; u: number | null };
+    return { received: row.r ?? 0, deliveries: row.d ?? 0, updates: row.u ?? 0 };
+  }
+
+  /**
+   * Rows written after `after`: new received requests, new deliveries, and deliveries updated
+   * since (each once, as it is now), at most `limit` of each. Every writer appends in one order
+   * (SQLite's write lock), so a reader that keeps the position it was given misses nothing.
+   */
+  changesSince(after: FeedPosition, limit = 500): { changes: Change[]; position: FeedPosition } {
+    const received = this.sql("SELECT * FROM received WHERE id > ? ORDER BY id LIMIT ?").all(
+      after.received,
+      limit,
+    ) as ReceivedRowData[];
+    const inserted = this.sql("SELECT * FROM deliveries WHERE id > ? ORDER BY id LIMIT ?").all(
+      after.deliveries,
+      limit,
+    ) as DeliveryRowData[];
+    const updates = this.sql(
+      "SELECT id, row FROM delivery_updates WHERE id > ? ORDER BY id LIMIT ?",
+    ).all(after.updates, limit) as { id: number; row: number }[];
+    const position: FeedPosition = {
+      received: received.at(-1)?.id ?? after.received,
+      deliveries: inserted.at(-1)?.id ?? after.deliveries,
+      updates: updates.at(-1)?.id ?? after.updates,
+    };
+    const changes: Change[] = received.map((r) => ({
+      kind: "received",
+      record: toReceived(r),
+    }));
+    const seen = new Set<number>();
+    for (const d of inserted) seen.add(d.id);
+    for (const update of updates) {
+      // An update of a row this read also found new (or already listed) adds nothing.
+      if (seen.has(update.row) || update.row > position.deliveries) continue;
+      seen.add(update.row);
+      const row = this.sql("SELECT * FROM deliveries WHERE id = ?").get(update.row) as
+        | DeliveryRowData
+        | undefined;
+      if (row) inserted.push(row);
+    }
+    for (const d of inserted) changes.push({ kind: "sent", record: toDelivery(d) });
+    return { changes, position };
+  }
+
+  /** The newest rows, for a first view: `limit` of each kind, newest first. */
+  recent(limit = 300): Change[] {
+    const received = (
+      this.sql("SELECT * FROM received ORDER BY id DESC LIMIT ?").all(limit) as ReceivedRowData[]
+    ).map((r): Change => ({ kind: "received", record: toReceived(r) }));
+    const sent = (
+      this.sql("SELECT * FROM deliveries ORDER BY id DESC LIMIT ?").all(limit) as DeliveryRowData[]
+    ).map((r): Change => ({ kind: "sent", record: toDelivery(r) }));
+    return [...received, ...sent];
   }
 
   // Writing -------------------------------------------------------------------------------------
@@ -423,7 +520,15 @@ const MIGRATIONS: readonly string[] = [
       received_at INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS received_time ON received (received_at);
-  
+  `,
+  // 2: what a received request's answer was beyond its status (note, forwarding result, latency),
+  // and the updates of deliveries in one order (the inspector's feed: new rows of both tables come
+  // in id order already, so only an update costs an extra write — a retry, not every event).
+  `
+    ALTER TABLE received ADD COLUMN extra TEXT;
+    CREATE TABLE IF NOT EXISTS delivery_updates (id INTEGER PRIMARY KEY, row INTEGER NOT NULL);
+    CREATE TRIGGER IF NOT EXISTS deliveries_updated AFTER UPDATE ON deliveries
+      BEGIN INSERT INTO delivery_updates (row) VALUES (NEW.id); END;
   `,
 ];
 
@@ -519,6 +624,7 @@ interface ReceivedRowData {
   attempt: number;
   problems: string;
   received_at: number;
+  extra: string | null;
 }
 
 function toDelivery(row: DeliveryRowData): DeliveryRecord {
@@ -557,5 +663,16 @@ function toReceived(row: ReceivedRowData): ReceivedRecord {
     attempt: row.attempt,
     problems: JSON.parse(row.problems) as ReceivedRecord["problems"],
     receivedAt: row.received_at,
+    extra: row.extra ? (JSON.parse(row.extra) as ReceivedExtra) : null,
   };
+}
+
+/** The details of a received request's answer, as the store keeps them (null when there are none). */
+function receivedExtraJson(event: ReceivedEvent): string | null {
+  if (!event.note && !event.forwarded) return null;
+  return JSON.stringify({
+    ...(event.note ? { note: event.note } : {}),
+    latencyMs: Math.round(event.latencyMs * 100) / 100,
+    ...(event.forwarded ? { forwarded: event.forwarded } : {}),
+  });
 }

@@ -44,13 +44,13 @@ const update = db && db.prepare(\`UPDATE deliveries SET state = ?, attempts = ?,
   last_status = ?, last_error = ?, next_attempt = ?, next_due_at = ?, owner_pid = ?, updated_at = ?
   WHERE id = ?\`);
 const received = db && db.prepare(\`INSERT INTO received (message_id, type, method, path, headers, body,
-  status, attempt, problems, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)\`);
+  status, attempt, problems, received_at, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)\`);
 // A delivery's row id by the key its process gave it, until the delivery is done.
 const rows = new Map();
 const apply = db && db.transaction((ops) => {
   for (const op of ops) {
     if (op[0] === "received") {
-      received.run(op[1], op[2], op[3], op[4], op[5], op[6], op[7], op[8], op[9], op[10]);
+      received.run(op[1], op[2], op[3], op[4], op[5], op[6], op[7], op[8], op[9], op[10], op[11]);
     } else if (op[0] === "bind") {
       rows.set(op[1], op[2]);
     } else if (op[0] === "save") {

@@ -1,5 +1,10 @@
+import { readFileSync } from "node:fs";
 import { parseHeader } from "../../delivery/headers.js";
+import { createPolicy } from "../../delivery/policy.js";
 import { parseSigningSecret } from "../../delivery/signing.js";
+import { createSwitchableResponder } from "../../inspector/answers.js";
+import { DEFAULT_INSPECTOR_PORT, startInspector } from "../../inspector/server.js";
+import type { AnswerSettings } from "../../inspector/web/types.js";
 import { createResponder } from "../../listener/responders.js";
 import {
   createListener,
@@ -8,8 +13,10 @@ import {
   type ReceivedEvent,
   type Sink,
 } from "../../listener/server.js";
+import { UsageError } from "../../shared/errors.js";
 import { maskUrl } from "../../shared/secrets.js";
 import { parseTargetUrl } from "../../shared/url.js";
+import type { ReceivedRecord } from "../../store/db.js";
 import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { createWriter, say } from "../output.js";
@@ -41,6 +48,8 @@ export interface ListenOptions {
   forwardTo?: string;
   maxBody: number;
   timeScale: number;
+  /** `--inspect [port]`: serve the inspector page too (true: its default port). */
+  inspect?: boolean | string;
 }
 
 export async function runListen(options: ListenOptions, globals: GlobalOptions): Promise<number> {
@@ -61,11 +70,24 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     options.json || !globals.color || !process.stdout.isTTY
       ? plainReceivedStyle
       : await import("../style.js");
+  const inspectPort = options.inspect === undefined ? undefined : inspectorPort(options.inspect);
   const project = loadProject(globals);
+  if (inspectPort !== undefined && !project.storePath) {
+    throw new UsageError(
+      "--inspect shows what the event store records, and --no-store turns it off",
+      {
+        hint: "leave out --no-store (or --store elsewhere)",
+      },
+    );
+  }
   const store = await project.store();
+  // --show-secrets: the real header values this process saw, for the page (never stored).
+  const revealed =
+    options.showSecrets && inspectPort !== undefined ? new RevealedHeaders() : undefined;
   const out = createWriter();
   const sinks: Sink[] = [
     ...(store ? [{ write: (event: ReceivedEvent) => store.recordReceived(event) }] : []),
+    ...(revealed ? [{ write: (event: ReceivedEvent) => revealed.add(event) }] : []),
     {
       write(event) {
         if (!matches(event.type)) return;
@@ -85,13 +107,30 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
       },
     },
   ];
-  const responder = createResponder({
-    status: options.status,
-    ...(options.failFirst ? { failFirst: options.failFirst } : {}),
-    ...(options.failRate ? { failRate: options.failRate } : {}),
-    ...(options.delay ? { delayMs: options.delay } : {}),
-    ...(forwardTo ? { forwardTo } : {}),
-  });
+  // With the inspector, its page can switch the answers while the listener runs.
+  const answers =
+    inspectPort === undefined
+      ? undefined
+      : createSwitchableResponder(
+          {
+            status: options.status,
+            failFirst: options.failFirst ?? 0,
+            failRate: options.failRate ?? 0,
+            delayMs: options.delay ?? 0,
+            requireHeader: "",
+          },
+          forwardTo ? { forwardTo } : {},
+          (settings) => say(`answers changed in the inspector: ${describeAnswers(settings)}`),
+        );
+  const responder: { close(): Promise<void> } & { respond?: unknown } =
+    answers ??
+    createResponder({
+      status: options.status,
+      ...(options.failFirst ? { failFirst: options.failFirst } : {}),
+      ...(options.failRate ? { failRate: options.failRate } : {}),
+      ...(options.delay ? { delayMs: options.delay } : {}),
+      ...(forwardTo ? { forwardTo } : {}),
+    });
 
   const listener = await createListener({
     port: options.port,
@@ -101,7 +140,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     requireHeaders,
     ...(signingKey ? { signingKey } : {}),
     timeScale: options.timeScale,
-    respond: responder,
+    respond: answers ? answers.respond : (responder as ReturnType<typeof createResponder>),
     sinks,
   }).catch(async (error: unknown) => {
     // e.g. the port is taken: close what is already open before the error is shown.
@@ -111,12 +150,44 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   });
   printBanner(listener, options, forwardTo);
   if (store) say(`  recording to ${store.path} (norce-event log shows it)`);
+  const inspector =
+    inspectPort !== undefined && store
+      ? await startInspector({
+          store,
+          port: inspectPort,
+          listener: {
+            url: listener.url,
+            origin: listenerOrigin(listener),
+            ...(forwardTo ? { forwardTo } : {}),
+            requireHeaders,
+            ...(answers ? { answers } : {}),
+          },
+          policy: createPolicy({ timeScale: options.timeScale }),
+          timeScale: options.timeScale,
+          ...(revealed ? { reveal: (record) => revealed.get(record) } : {}),
+          version: packageVersion(),
+          onReplay: (info) =>
+            say(
+              info.outcome
+                ? `inspector replay of ${info.messageId.slice(0, 8)}: ${info.outcome}`
+                : `inspector replays ${info.messageId.slice(0, 8)} to ${info.to}${info.warnings.length ? ` (${info.warnings.join("; ")})` : ""}`,
+            ),
+        }).catch(async (error: unknown) => {
+          await listener.close();
+          await responder.close();
+          await project.close();
+          throw error;
+        })
+      : undefined;
+  if (inspector)
+    say(`  inspector: ${inspector.url} (every event, live; replay and switch answers there)`);
 
   const stop = interruptSignal();
   await new Promise<void>((resolve) =>
     stop.signal.addEventListener("abort", () => resolve(), { once: true }),
   );
   stop.dispose();
+  await inspector?.close();
   await listener.close();
   await responder.close();
   await project.close();
@@ -159,4 +230,65 @@ function formatStats(stats: ListenerStats): string {
     .map(([type, n]) => `${safe(type)} ${n}`)
     .join(", ");
   return `stopped after ${stats.requests} request${stats.requests === 1 ? "" : "s"}${types ? ` (${types})` : ""} · ${stats.retries} retries · ${stats.failures} answered ≥ 400 · ${stats.withProblems} with problems`;
+}
+
+/** `--inspect` alone (its default port) or `--inspect <port>`. */
+function inspectorPort(value: boolean | string): number {
+  if (value === true) return DEFAULT_INSPECTOR_PORT;
+  const n = Number(value);
+  if (!/^\d+$/.test(String(value)) || n > 65535) {
+    throw new UsageError(`--inspect ${String(value)} is not a port`, {
+      hint: `--inspect alone serves on ${DEFAULT_INSPECTOR_PORT}; --inspect 0 picks a free port`,
+    });
+  }
+  return n;
+}
+
+/** Where the inspector replays received events: the listener itself, over loopback. */
+function listenerOrigin(listener: Listener): string {
+  const host = ["0.0.0.0", "::", "localhost"].includes(listener.host) ? "127.0.0.1" : listener.host;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${listener.port}`;
+}
+
+function describeAnswers(a: AnswerSettings): string {
+  return [
+    `${a.status}`,
+    a.failFirst ? `500 to the first ${a.failFirst} attempts of each event` : "",
+    a.failRate ? `500 to ${Math.round(a.failRate * 100)}% of requests` : "",
+    a.delayMs ? `${a.delayMs}ms late` : "",
+    a.requireHeader ? `401 without ${a.requireHeader.split(":")[0]}` : "",
+  ]
+    .filter(Boolean)
+    .join(" · ");
+}
+
+function packageVersion(): string {
+  try {
+    return (
+      JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+        version: string;
+      }
+    ).version;
+  } catch {
+    return "";
+  }
+}
+
+/** The real headers of the last 1,000 requests, kept in memory only, for `--show-secrets`. */
+class RevealedHeaders {
+  private readonly byKey = new Map<string, Record<string, string>>();
+  add(event: ReceivedEvent): void {
+    if (this.byKey.size >= 1000) this.byKey.delete(this.byKey.keys().next().value!);
+    this.byKey.set(
+      revealKey(event.messageId ?? null, event.attempt, Date.parse(event.receivedAt)),
+      event.headers,
+    );
+  }
+  get(record: ReceivedRecord): Record<string, string> | undefined {
+    return this.byKey.get(revealKey(record.messageId, record.attempt, record.receivedAt));
+  }
+}
+
+function revealKey(messageId: string | null, attempt: number, at: number): string {
+  return `${messageId ?? ""}|${attempt}|${at}`;
 }
