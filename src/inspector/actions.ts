@@ -9,6 +9,7 @@ import type { DeliveryPolicy } from "../delivery/policy.js";
 import { findEventType } from "../events/catalog.js";
 import type { NorceEvent } from "../events/event.js";
 import { type Problem, validatePayload } from "../events/validator.js";
+import { knownSecrets } from "../shared/secrets.js";
 import type { DeliveryRecord, EventStore, ReceivedRecord } from "../store/db.js";
 import { recordDelivery, recordingRun } from "../store/recorder.js";
 import { receivedStaticHeaders, storedEvent } from "../store/restore.js";
@@ -124,9 +125,14 @@ export function planReplay(
   const headers: Record<string, string> = {};
   const stored: StoredHeader[] = [];
   if (sent) {
-    // The user's own headers (from the config or the command line): templates resolve, secrets
-    // given only on the command line were never stored.
+    // The user's own headers (from the config or the command line): templates resolve, literal
+    // values go as they are, secrets given only on the command line were never stored.
     for (const header of sent.headers) {
+      if (header.value !== undefined) {
+        headers[header.name] = header.value;
+        stored.push(header);
+        continue;
+      }
       if (header.template === undefined) {
         warnings.push(
           `${header.name} was given on the command line and is not stored: sent without it`,
@@ -134,7 +140,9 @@ export function planReplay(
         continue;
       }
       try {
-        headers[header.name] = resolveTemplate(header.template, { field: `header ${header.name}` });
+        headers[header.name] = resolveTemplate(header.template, {
+          field: `header ${header.name}`,
+        });
         stored.push(header);
       } catch (error) {
         warnings.push((error as Error).message);
@@ -143,14 +151,14 @@ export function planReplay(
   } else {
     // A received request's headers came from the network: sent literally, never expanded.
     for (const header of receivedStaticHeaders(received!)) {
-      if (header.template === undefined) {
+      if (header.value === undefined) {
         warnings.push(
           `${header.name} was masked when received (secrets are never stored): sent without it`,
         );
         continue;
       }
-      headers[header.name] = header.template;
-      stored.push({ name: header.name, masked: header.template });
+      headers[header.name] = header.value;
+      stored.push(header);
     }
     for (const [name, value] of Object.entries(targets.listenerHeaders ?? {})) {
       headers[name] = value;
@@ -166,9 +174,14 @@ export async function runReplay(
   policy: DeliveryPolicy,
   signal?: AbortSignal,
 ): Promise<Delivery> {
-  const recording = recordDelivery(store, recordingRun(plan.to, plan.stored, policy), plan.event, {
-    watched: true,
-  });
+  // Every header value sent is a secret to keep out of stored answers (an echoing receiver).
+  const secrets = knownSecrets({ headers: plan.headers, allHeaderValues: true, urls: [plan.to] });
+  const recording = recordDelivery(
+    store,
+    recordingRun(plan.to, plan.stored, policy, secrets),
+    plan.event,
+    { watched: true },
+  );
   const delivery = await deliverEvent(plan.event, {
     to: plan.to,
     headers: plan.headers,

@@ -5,6 +5,7 @@
  */
 import { NORCE_RETRY_DELAYS_MS } from "../delivery/policy.js";
 import { findEventType } from "../events/catalog.js";
+import { isMasked } from "../shared/secrets.js";
 import type { Change, DeliveryRecord, ReceivedRecord } from "../store/db.js";
 import type {
   AttemptDiff,
@@ -75,7 +76,7 @@ export function headerViews(
   revealed?: Record<string, string>,
 ): HeaderView[] {
   return Object.entries(headers).map(([name, value]) => {
-    const masked = value.includes("••••");
+    const masked = isMasked(value);
     const real = masked ? revealed?.[name.toLowerCase()] : undefined;
     return { name, value: real ?? value, masked: masked && real === undefined };
   });
@@ -137,8 +138,8 @@ export function sentViews(records: readonly DeliveryRecord[]): SentView[] {
       createdAt: d.createdAt,
       headers: d.headers.map((h) => ({
         name: h.name,
-        value: h.template ?? h.masked ?? "",
-        masked: h.template === undefined,
+        value: h.value ?? h.template ?? h.masked ?? "",
+        masked: h.value === undefined && h.template === undefined,
       })),
       body: d.body.length > BODY_LIMIT ? d.body.slice(0, BODY_LIMIT) : d.body,
       timeScale,
