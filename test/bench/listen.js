@@ -39,7 +39,8 @@ async function startListen(mode) {
     ready: /listening on (http:\/\/\S+)/,
   });
   return {
-    url: listener.match[1],
+    // It listens on 127.0.0.1 and prints localhost: connect to the address, not a name lookup.
+    url: listener.match[1].replace("//localhost:", "//127.0.0.1:"),
     pid: listener.child.pid,
     stop: async () => {
       await listener.stop();
