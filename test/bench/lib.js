@@ -1,5 +1,5 @@
 // Shared helpers for the benchmarks: run processes, time them, read their memory, summarise.
-import { spawn } from "node:child_process";
+import { fork, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,16 +10,7 @@ export const BIN = join(ROOT, "bin", "norce-event.js");
 export const NODE = process.execPath;
 const TIME = "/usr/bin/time";
 
-export function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** The median of per-round ratios: each round's pair ran side by side, so noise cancels. */
-export function medianRatio(ours, base) {
-  return median(ours.map((value, i) => value / base[i]));
-}
+export { median, medianRatio } from "./report.js";
 
 export function percentile(values, p) {
   if (values.length === 0) return 0;
@@ -124,3 +115,49 @@ export async function startServer(status) {
 }
 
 export const MiB = 1024 * 1024;
+
+const LOADGEN = join(ROOT, "test/bench/loadgen.js");
+
+/**
+ * The load generator (loadgen.js) in its own process, kept for many runs so its requests are
+ * built once. `run(url, options)` resolves to { rps, responses, ms, non2xx, errors }.
+ */
+export function startGenerator() {
+  const child = fork(LOADGEN, [], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const waiting = new Map();
+  let nextId = 0;
+  child.on("message", ({ id, result, error }) => {
+    const pending = waiting.get(id);
+    waiting.delete(id);
+    if (error) pending?.reject(new Error(`the load generator failed: ${error}`));
+    else pending?.resolve(result);
+  });
+  child.on("exit", (code) => {
+    for (const pending of waiting.values()) {
+      pending.reject(new Error(`the load generator exited (${code})`));
+    }
+    waiting.clear();
+  });
+  return {
+    run: (url, options = {}) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        waiting.set(id, { resolve, reject });
+        child.send({ id, options: { url, ...options } });
+      }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.disconnect();
+      }),
+  };
+}
+
+/** The least-work server (a raw `net` server writing a canned response), for measuring ceilings. */
+export async function startCannedServer() {
+  const server = await start(NODE, [join(ROOT, "test/bench/servers/canned.js")], {
+    ready: /listening on (http:\/\/\S+)/,
+  });
+  return { url: server.match[1], pid: server.child.pid, stop: server.stop };
+}

@@ -3,11 +3,13 @@
 // raw numbers. `--smoke` runs tiny sizes (the test suite does, so these scripts cannot rot);
 // name benchmarks to run only those: `node test/bench/run.js startup generate`.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { benchGenerate } from "./generate.js";
 import { ROOT } from "./lib.js";
 import { benchListen } from "./listen.js";
+import { benchLoad } from "./load.js";
+import { failed, formatTable, LOAD_BOUND_SHARE, verdict } from "./report.js";
 import { benchRetries } from "./retries.js";
 import { benchSend } from "./send.js";
 import { benchStartup } from "./startup.js";
@@ -15,6 +17,7 @@ import { benchStartup } from "./startup.js";
 const BENCHES = {
   startup: benchStartup,
   generate: benchGenerate,
+  load: benchLoad,
   send: benchSend,
   listen: benchListen,
   retries: benchRetries,
@@ -34,9 +37,12 @@ const machine = {
   cpu: cpus()[0]?.model ?? "unknown",
   node: process.version,
   date: new Date().toISOString().slice(0, 10),
+  // Other work on the machine moves every number; a load average near the core count or above
+  // means the run measured the neighbours too.
+  loadAverage: { before: loadavg().map((l) => Number(l.toFixed(2))) },
 };
 console.log(
-  `norce-event benchmarks${smoke ? " (smoke: tiny sizes, numbers mean nothing)" : ""} · ${machine.cores} cores · ${machine.cpu} · Node ${machine.node} · ${machine.date}`,
+  `norce-event benchmarks${smoke ? " (smoke: tiny sizes, numbers mean nothing)" : ""} · ${machine.cores} cores · ${machine.cpu} · Node ${machine.node} · ${machine.date} · load average ${machine.loadAverage.before.join(" ")}`,
 );
 
 const rows = [];
@@ -50,32 +56,14 @@ for (const name of names) {
   rows.push(...result.rows);
 }
 
-const header = [
-  "TARGET",
-  "BASELINE (median)",
-  "MEASURED (median)",
-  "MEDIAN RATIO",
-  "GOAL",
-  "RESULT",
-];
-const cells = rows.map((r) => [
-  r.target,
-  r.baseline,
-  r.measured,
-  r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}×`,
-  r.goal,
-  r.pass === undefined ? "n/a" : r.pass ? "pass" : "FAIL",
-]);
-const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-const line = (c) =>
-  c
-    .map((v, i) => v.padEnd(widths[i]))
-    .join("  ")
-    .trimEnd();
-console.log(line(header));
-for (const c of cells) console.log(line(c));
+for (const row of rows) row.verdict = verdict(row);
+for (const line of formatTable(rows)) console.log(line);
+machine.loadAverage.after = loadavg().map((l) => Number(l.toFixed(2)));
+console.log(
+  `load average after: ${machine.loadAverage.after.join(" ")} on ${machine.cores} cores. "load-bound": the baseline reached more than ${LOAD_BOUND_SHARE * 100}% of its load ceiling, so its ratio does not count.`,
+);
 
 mkdirSync(join(out, ".."), { recursive: true });
 writeFileSync(out, `${JSON.stringify({ machine, smoke, rows, raw }, null, 2)}\n`);
 console.log(`raw numbers: ${out}`);
-if (!smoke && rows.some((r) => r.pass === false)) process.exitCode = 1;
+if (!smoke && failed(rows)) process.exitCode = 1;

@@ -3,12 +3,93 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import {
+  failed,
+  formatTable,
+  LOAD_BOUND_SHARE,
+  type Row,
+  ratioRow,
+  verdict,
+} from "../bench/report.js";
 import { runNode } from "../helpers/cli.js";
 
 const RUNNER = fileURLToPath(new URL("../bench/run.js", import.meta.url));
 
+/** A listening row from synthetic rounds: the baseline at `share` of the generator's ceiling. */
+function listeningRow(share: number, measuredShareOfBaseline: number, goal: number | undefined) {
+  const ceiling = [40_000, 38_000, 42_000];
+  const baseline = ceiling.map((c) => c * share);
+  return ratioRow({
+    target: "listening: --json > /dev/null",
+    baselineName: "node:http",
+    baselineRounds: baseline,
+    measuredRounds: baseline.map((b) => b * measuredShareOfBaseline),
+    ceilingName: "generator",
+    ceilingRounds: ceiling,
+    goal,
+  });
+}
+
+/** The RESULT cell of a row as the printed table shows it. */
+function shown(row: Row): string {
+  const [, line] = formatTable([row]);
+  return line!
+    .trim()
+    .split(/\s{2,}/)
+    .at(-1)!;
+}
+
+describe("benchmark report: a ratio only counts when the load had headroom", () => {
+  it("marks a row load-bound, never pass, when the baseline is at 90% of the load's ceiling", () => {
+    // A passing ratio (0.6× against a goal of 0.5×), but the bare server answered 90% of what the
+    // generator can offer at all: the baseline measured the generator.
+    const row = listeningRow(0.9, 0.6, 0.5);
+    expect(row.ratio).toBeCloseTo(0.6);
+    expect(row.pass).toBe(true); // the ratio alone would pass...
+    expect(row.verdict).toBe("load-bound"); // ...the verdict does not
+    expect(verdict(row)).toBe("load-bound");
+    expect(shown(row)).toBe("load-bound");
+    expect(formatTable([row]).join("\n")).not.toMatch(/\bpass\b/);
+    expect(failed([row])).toBe(true);
+  });
+
+  it("passes the same ratio with headroom, up to the 80% line, and fails a short ratio", () => {
+    expect(LOAD_BOUND_SHARE).toBe(0.8);
+    expect(shown(listeningRow(0.5, 0.6, 0.5))).toBe("pass");
+    expect(shown(listeningRow(0.8, 0.6, 0.5))).toBe("pass");
+    expect(shown(listeningRow(0.81, 0.6, 0.5))).toBe("load-bound");
+    expect(shown(listeningRow(0.5, 0.4, 0.5))).toBe("FAIL");
+    expect(failed([listeningRow(0.5, 0.6, 0.5)])).toBe(false);
+  });
+
+  it("marks rows for information load-bound too, and shows the ceiling beside the result", () => {
+    const row = listeningRow(0.95, 0.6, undefined);
+    expect(row.pass).toBeUndefined();
+    expect(shown(row)).toBe("load-bound");
+    expect(shown(listeningRow(0.5, 0.6, undefined))).toBe("n/a");
+    expect(formatTable([listeningRow(0.5, 0.6, 0.5)]).join("\n")).toContain(
+      "generator: 40,000/s (baseline at 50%)",
+    );
+  });
+
+  it("takes the median of per-round shares, so one quiet round cannot hide a load-bound run", () => {
+    const row = ratioRow({
+      target: "sending: 20,000 events, 32 in flight",
+      baselineName: "undici Pool loop",
+      baselineRounds: [9_000, 9_500, 5_000],
+      measuredRounds: [8_000, 8_000, 4_500],
+      ceilingName: "receiver",
+      ceilingRounds: [10_000, 10_000, 20_000],
+      unit: "events/s",
+      goal: 0.8,
+    });
+    expect(row.load?.share).toBeCloseTo(0.9);
+    expect(row.verdict).toBe("load-bound");
+  });
+});
+
 describe("benchmarks (smoke run, tiny sizes)", () => {
-  it("every benchmark runs and reports its target, with raw numbers as JSON", async () => {
+  it("every benchmark runs and reports its target, with the load ceilings and raw numbers", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "norce-event-bench-")), "smoke.json");
     const { code, stdout, stderr } = await runNode([RUNNER, "--smoke", "--out", out], {
       timeoutMs: 110_000,
@@ -19,18 +100,50 @@ describe("benchmarks (smoke run, tiny sizes)", () => {
       "start-up: norce-event types",
       "generation: OrderConfirmedEvent",
       "generation: SkuChangedNotification",
+      "load generator: raw sockets",
       "sending:",
       "listening: --json",
       "listening: pretty",
       "listening: RSS",
       "retries:",
+      "LOAD CEILING",
+      "load average",
     ]) {
       expect(stdout).toContain(target);
     }
+    // The ceilings are printed beside the throughput rows.
+    expect(stdout).toMatch(/listening: --json .*generator: [\d,]+\/s \(baseline at \d+%\)/);
+    expect(stdout).toMatch(/sending: 100 events.*receiver: [\d,]+\/s \(baseline at \d+%\)/);
     const results = JSON.parse(readFileSync(out, "utf8"));
     expect(results.smoke).toBe(true);
-    expect(Object.keys(results.raw)).toEqual(["startup", "generate", "send", "listen", "retries"]);
-    expect(results.rows.every((row: { measured: string }) => row.measured.length > 0)).toBe(true);
+    expect(Object.keys(results.raw)).toEqual([
+      "startup",
+      "generate",
+      "load",
+      "send",
+      "listen",
+      "retries",
+    ]);
+    const rows: Row[] = results.rows;
+    expect(rows.every((row) => row.measured.length > 0)).toBe(true);
+    // Every throughput ratio carries its load's ceiling, and the verdict in the JSON is the
+    // report's: no row is "pass" with its baseline above 80% of its ceiling.
+    const ratios = rows.filter(
+      (row) => /^(listening|sending):/.test(row.target) && row.ratio !== undefined,
+    );
+    expect(ratios.length).toBe(5);
+    for (const row of ratios) {
+      expect(row.load?.ceiling, row.target).toBeGreaterThan(0);
+      expect(row.load?.rounds.ceiling.length, row.target).toBe(row.load?.rounds.baseline.length);
+    }
+    for (const row of rows) {
+      expect(row.verdict, row.target).toBe(verdict(row));
+      if (row.verdict === "pass" && row.load) {
+        expect(row.load.share, row.target).toBeLessThanOrEqual(LOAD_BOUND_SHARE);
+      }
+    }
+    expect(results.raw.listen.ceiling.rounds.length).toBe(results.raw.listen.bare.rounds.length);
+    expect(results.raw.send.receiver.length).toBe(results.raw.send.pool.length);
     // Even at tiny sizes, what is checked exactly holds: determinism and no early retry.
     expect(results.raw.generate.OrderConfirmedEvent.deterministic).toBe(true);
     expect(results.raw.retries.lateness.early).toBe(0);
