@@ -101,6 +101,8 @@ Docs: the README, or norce-event <command> --help.`,
       cmd
         .option("--time-scale <n>", "how much faster than Norce the backoff runs", decimal(1), 10)
         .option("-s, --seed <n>", "seed for the events", integer(0), 2025)
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
         .action(async (options, command: Command) => {
           const { runDemo } = await import("./commands/demo.js");
           finish(await runDemo(options, globals(command)));
@@ -131,6 +133,8 @@ Docs: the README, or norce-event <command> --help.`,
             .default("some"),
         )
         .option("--allow-invalid", "send a payload that breaks the schema")
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
         .addOption(deliveryOptions.timeout())
         .addOption(deliveryOptions.maxRetries())
         .addOption(deliveryOptions.noRetry())
@@ -251,6 +255,8 @@ Examples:
           list,
         )
         .option("-s, --seed <n>", "seed for the events", integer(0), 1)
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
         .option("--timeout <duration>", "Norce's per-attempt limit", duration, 5000)
         .option("--junit <file>", "write a JUnit XML report (GitHub Actions, GitLab, Jenkins)")
         .option("--json", "print the report as JSON")
@@ -328,6 +334,8 @@ Examples:
             .default("some"),
         )
         .option("--allow-invalid", "keep a result that breaks the schema (to test bad payloads)")
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
         .option("--compact", "one line even for a single payload")
         .action(async (type: string, options, command: Command) => {
           const { runGenerate } = await import("./commands/generate.js");
@@ -370,6 +378,8 @@ Examples:
           list,
         )
         .option("--time-scale <n>", "compress Norce's backoff for every send", decimal(0.000001))
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
         .option("--force", "write over an existing file")
         .action(async (options, command: Command) => {
           const { runInit } = await import("./commands/init.js");
@@ -471,6 +481,26 @@ Examples:
   );
 
   return program;
+}
+
+/** The tenant every event carries, the same for every command that makes events. */
+const tenantOptions = {
+  clientId: () =>
+    new Option(
+      "--client-id <n>",
+      "the ClientId every event carries (default: the config's client, or a fixed default)",
+    ).argParser(integer(1, 2 ** 31 - 1)),
+  applicationId: () =>
+    new Option(
+      "--application-id <ids>",
+      "the client's ApplicationIds, e.g. 1201,1202 (each event carries one)",
+    ).argParser(integers),
+};
+
+/** A comma-separated list of positive int32s (repeatable). */
+function integers(value: string, previous: number[] = []): number[] {
+  const parse = integer(1, 2 ** 31 - 1);
+  return [...previous, ...list(value).map(parse)];
 }
 
 /** Norce's delivery policy as options, the same for every command that delivers. */

@@ -11,6 +11,7 @@ import { buildHeaders, toHeaderList } from "../delivery/headers.js";
 import { postWithRedirects } from "../delivery/http.js";
 import { NORCE_POLICY } from "../delivery/policy.js";
 import { type EventTypeInfo, eventTypeInfos } from "../events/catalog.js";
+import type { ClientIdentity } from "../events/client.js";
 import type { NorceEvent } from "../events/event.js";
 import { createEventFactory } from "../events/factory.js";
 import { formatDuration } from "../shared/duration.js";
@@ -52,6 +53,8 @@ export interface ContractOptions {
   types?: readonly EventTypeInfo[];
   /** Seed for the events. @default 1 */
   seed?: number;
+  /** The tenant every event carries. @default DEFAULT_CLIENT */
+  client?: ClientIdentity;
   /** Norce's per-attempt timeout. @default 5000 */
   timeoutMs?: number;
   /** Cases run at once. @default 4 */
@@ -194,7 +197,7 @@ function defineCases(
     group: "accepts",
     name: `accepts ${info.name}`,
     run: async (ctx) => {
-      const event = makeEvent(info, ctx.seed + i);
+      const event = makeEvent(ctx, info, ctx.seed + i);
       const answer = await deliverOnce(ctx, event, ctx.options.headers ?? {});
       return judge2xx(answer, "a realistic event");
     },
@@ -209,7 +212,7 @@ function defineCases(
     group: "retries",
     name: `idempotent on retries: the same ${first.name} twice`,
     run: async (ctx) => {
-      const event = makeEvent(first, ctx.seed + 1000);
+      const event = makeEvent(ctx, first, ctx.seed + 1000);
       const one = await deliverOnce(ctx, event, ctx.options.headers ?? {});
       if (!isOk(one)) return { ...judge2xx(one, "the first delivery"), answers: [one] };
       const two = await deliverOnce(ctx, event, ctx.options.headers ?? {});
@@ -230,6 +233,7 @@ function defineCases(
     name: `tolerant reader: ${first.name} with an unknown extra property`,
     run: async (ctx) => {
       const event = createEventFactory(first, {
+        ...clientOf(ctx),
         seed: ctx.seed + 2000,
         optionals: "all",
         overrides: { data: { NorceEventContractExtra: "a property Norce may add one day" } },
@@ -246,7 +250,7 @@ function defineCases(
     group: "tolerant reader",
     name: `tolerant reader: ${withOptionals.name} with the optional properties left out`,
     run: async (ctx) => {
-      const event = makeEvent(withOptionals, ctx.seed + 3000, "none");
+      const event = makeEvent(ctx, withOptionals, ctx.seed + 3000, "none");
       const answer = await deliverOnce(ctx, event, ctx.options.headers ?? {});
       return judge2xx(
         answer,
@@ -269,7 +273,7 @@ function defineCases(
           answers: [],
         };
       }
-      const event = makeEvent(first, ctx.seed + 4000);
+      const event = makeEvent(ctx, first, ctx.seed + 4000);
       const variants: [string, Record<string, string>][] = [
         [`without ${names.join(", ")}`, {}],
         ...names.map((name): [string, Record<string, string>] => [
@@ -301,7 +305,7 @@ function defineCases(
     group: "bad input",
     name: "malformed body: invalid JSON gets a 4xx",
     run: async (ctx) => {
-      const event = makeEvent(first, ctx.seed + 5000);
+      const event = makeEvent(ctx, first, ctx.seed + 5000);
       const answer = await postRaw(ctx, event, '{"ClientId": 1001, "OrderNo": ');
       if (answer.status !== null && answer.status >= 400 && answer.status < 500)
         return { status: "passed", answers: [answer] };
@@ -321,11 +325,16 @@ function defineCases(
 
 /** A realistic event with every property (or, for the tolerant-reader case, only required ones). */
 function makeEvent(
+  ctx: CaseContext,
   info: EventTypeInfo,
   seed: number,
   optionals: "all" | "none" = "all",
 ): NorceEvent {
-  return createEventFactory(info, { seed, optionals }).event(0);
+  return createEventFactory(info, { ...clientOf(ctx), seed, optionals }).event(0);
+}
+
+function clientOf(ctx: CaseContext): { client?: ClientIdentity } {
+  return ctx.options.client ? { client: ctx.options.client } : {};
 }
 
 async function deliverOnce(

@@ -5,12 +5,13 @@ import { selectEventTypes } from "../../events/select.js";
 import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 import { parseTargetUrl } from "../../shared/url.js";
+import { type ClientFlags, resolveClient } from "../client.js";
 import { EXIT_FAILED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
 import { plainStyle, type Style } from "../render/delivery.js";
 
-export interface TestOptions {
+export interface TestOptions extends ClientFlags {
   to?: string;
   header?: string[];
   types?: string[];
@@ -30,6 +31,8 @@ export async function runTest(options: TestOptions, globals: GlobalOptions): Pro
   const url = parseTargetUrl(options.to);
   const types = selectEventTypes(options.types);
   const headers = parseHeaders(options.header);
+  const { loadProject } = await import("../project.js");
+  const { client } = resolveClient(options, loadProject({ ...globals, store: false }).config);
   const style: Style =
     options.json || !globals.color || !process.stdout.isTTY
       ? plainStyle
@@ -46,6 +49,7 @@ export async function runTest(options: TestOptions, globals: GlobalOptions): Pro
     headers,
     types,
     seed: options.seed,
+    client,
     timeoutMs: options.timeout,
     concurrency: options.concurrency,
     ...(options.json ? {} : { onCase: (result: CaseResult) => print(formatCase(result, style)) }),

@@ -58,6 +58,16 @@ export async function runTypes(
     ].filter(Boolean);
     print(`  ${info.name}: ${parts.join("; ")}`);
   }
+  const { resolveClient } = await import("../client.js");
+  const { loadProject } = await import("../project.js");
+  const { describeClient } = await import("../../events/client.js");
+  const config = loadProject({ ...globals, store: false }).config;
+  const tenant = resolveClient({}, config);
+  print(
+    tenant.source === "default"
+      ? `Events carry ${describeClient(tenant.client)}: norce-event's fixed defaults (set yours with norce-event init or --client-id).`
+      : `Events carry ${describeClient(tenant.client)}, from ${config?.shown}.`,
+  );
   print("Details with sources: norce-event types --json");
   return 0;
 }
