@@ -278,6 +278,96 @@ Examples:
 
   define(
     program
+      .command("scenario")
+      .description("a shop's real sequences of events on one set of ids, in order or in disorder"),
+    wanted === "scenario",
+    (cmd) => {
+      cmd
+        .command("list")
+        .description("the built-in scenarios")
+        .option("--json", "print them as JSON")
+        .action(async (options, command: Command) => {
+          const { runScenarioList } = await import("./commands/scenario.js");
+          finish(await runScenarioList(options, globals(command)));
+        });
+      cmd
+        .command("show")
+        .description("a scenario's steps, shared ids, gaps and what is modeled")
+        .argument("<name|file>", "a built-in (scenario list) or a scenario file (.json)")
+        .option("-s, --seed <n>", "seed for the ids shown", integer(0), 1)
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
+        .option("--json", "print the steps and planned payloads as JSON")
+        .action(async (name: string, options, command: Command) => {
+          const { runScenarioShow } = await import("./commands/scenario.js");
+          finish(await runScenarioShow(name, options, globals(command)));
+        });
+      cmd
+        .command("run")
+        .description("deliver a scenario's events as Norce does, step by step")
+        .argument("<name|file>", "a built-in (scenario list) or a scenario file (.json)")
+        .option("-t, --to <url>", "the receiver (default: each type's url in the config)")
+        .option(
+          "-H, --header <header>",
+          'a static header, "Name: value" (repeatable), as in Norce\'s Admin UI',
+          collect,
+        )
+        .option("-s, --seed <n>", "same seed, same ids, payloads and disorder", integer(0))
+        .option(
+          "--repeat <n>",
+          "run the sequence n times, each on new ids (n orders)",
+          integer(1, 1000),
+          1,
+        )
+        .option(
+          "--chaos <kinds>",
+          "disorder on purpose: duplicates, reorder, retry, burst (comma-separated)",
+          list,
+        )
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
+        .addOption(deliveryOptions.timeout())
+        .addOption(deliveryOptions.maxRetries())
+        .addOption(deliveryOptions.noRetry())
+        .addOption(
+          new Option(
+            "--time-scale <n>",
+            "divide the gaps between steps and every backoff delay by n",
+          ).argParser(decimal(0.000001)),
+        )
+        .option(
+          "--max-gap <duration>",
+          "the longest real wait between two steps, whatever the gap",
+          duration,
+          1000,
+        )
+        .option("--json", "one JSON object per line: the plan, each attempt, a summary")
+        .addHelpText(
+          "after",
+          `
+Examples:
+  $ norce-event scenario run order-lifecycle --to http://localhost:7412/receiver --time-scale 1000
+  $ norce-event scenario run order-lifecycle --to http://localhost:7412/receiver --chaos reorder,duplicates --seed 7
+  $ norce-event scenario run my-scenario.json --to http://localhost:3000/receiver --repeat 20`,
+        )
+        .action(async (name: string, options, command: Command) => {
+          const { runScenarioRun } = await import("./commands/scenario.js");
+          finish(await runScenarioRun(name, options, globals(command)));
+        });
+      cmd
+        .command("init")
+        .description("write an example scenario file to start your own from")
+        .argument("[file]", "where to write it", "scenario.json")
+        .option("--force", "write over an existing file")
+        .action(async (file: string, options) => {
+          const { runScenarioInit } = await import("./commands/scenario.js");
+          finish(await runScenarioInit(file, options));
+        });
+    },
+  );
+
+  define(
+    program
       .command("schedule")
       .description("Norce's retry schedule: 16 retries over about 22 hours"),
     wanted === "schedule",

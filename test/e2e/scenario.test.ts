@@ -1,0 +1,255 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { validatePayload } from "../../src/events/validator.js";
+import { runCli } from "../helpers/cli.js";
+import { type ListenProcess, startListen } from "../helpers/listen.js";
+import { accept, startReceiver, type TestReceiver } from "../helpers/receiver.js";
+
+let listen: ListenProcess | undefined;
+let receiver: TestReceiver | undefined;
+afterEach(async () => {
+  await listen?.stop();
+  listen = undefined;
+  await receiver?.close();
+  receiver = undefined;
+});
+
+const FAST = ["--time-scale", "1000", "--max-gap", "20ms", "--no-store"];
+
+interface Line {
+  type: string;
+  messageId: string;
+  attempt: number;
+  status: number;
+  problems: unknown[];
+  body: string;
+}
+
+function dir(): string {
+  return mkdtempSync(join(tmpdir(), "norce-event-scenario-"));
+}
+
+describe("norce-event scenario (built CLI)", () => {
+  it("run order-lifecycle against listen: six events, one ClientOrderRef, OrderId/OrderNo shared, in order, each valid", async () => {
+    listen = await startListen(["--json", "--time-scale", "1000"]);
+    const run = await runCli(["scenario", "run", "order-lifecycle", "--to", listen.url, ...FAST]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("✓ 6 of 6 events delivered · 6 requests");
+    await listen.waitFor(/(.*\n){6}/);
+    const lines = listen
+      .stdout()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Line);
+    expect(lines.map((l) => l.type)).toEqual([
+      "OrderReceivedEvent",
+      "OrderPaymentReceivedEvent",
+      "OrderConfirmedEvent",
+      "OrderPartlyDeliveredEvent",
+      "OrderDeliveredEvent",
+      "InvoiceCaptureCompletedEvent",
+    ]);
+    const bodies = lines.map((l) => l.body as unknown as Record<string, unknown>);
+    for (const [i, body] of bodies.entries()) {
+      expect(lines[i]!.problems).toEqual([]);
+      expect(validatePayload(lines[i]!.type, body).problems).toEqual([]);
+    }
+    const order = bodies.slice(0, 5);
+    expect(new Set(order.map((b) => b.ClientOrderRef)).size).toBe(1);
+    expect(new Set(bodies.map((b) => b.ClientId)).size).toBe(1);
+    expect(new Set(bodies.map((b) => b.ApplicationId)).size).toBe(1);
+    const withId = order.filter((b) => "OrderId" in b);
+    expect(withId).toHaveLength(3);
+    expect(new Set(withId.map((b) => b.OrderId)).size).toBe(1);
+    expect(new Set(withId.map((b) => b.OrderNo)).size).toBe(1);
+    // Modeled: the payment's ErpOrderNo is the order's OrderNo.
+    expect(bodies[1]!.ErpOrderNo).toBe(withId[0]!.OrderNo);
+    expect(new Set(withId.map((b) => `${b.FirstName} ${b.LastName} ${b.CellPhone}`)).size).toBe(1);
+  });
+
+  it("--chaos reorder,duplicates --seed 7 twice: the same disorder at the receiver, named in the report", async () => {
+    const seen: string[][] = [];
+    const reports: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      receiver = await startReceiver(accept());
+      const run = await runCli([
+        "scenario",
+        "run",
+        "order-lifecycle",
+        "--to",
+        receiver.url,
+        "--chaos",
+        "reorder,duplicates",
+        "--seed",
+        "7",
+        ...FAST,
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const ids = new Map<string, number>();
+      seen.push(
+        receiver.requests.map((r) => {
+          const id = String(r.headers["norce-event-message-id"]);
+          ids.set(id, (ids.get(id) ?? 0) + 1);
+          return `${r.headers["norce-event-type"]}#${ids.get(id)}`;
+        }),
+      );
+      reports.push(run.stdout.slice(run.stdout.indexOf("chaos applied")));
+      await receiver.close();
+      receiver = undefined;
+    }
+    expect(seen[0]).toEqual(seen[1]);
+    expect(reports[0]).toBe(reports[1]);
+    expect(reports[0]).toMatch(/reorder: step \d \w+ delivered after step \d \w+/);
+    expect(reports[0]).toMatch(/duplicates: step \d \w+ delivered twice with the same message id/);
+    // Really out of order, really twice.
+    const types = seen[0]!.map((s) => s.split("#")[0]);
+    expect(types).not.toEqual([...types].sort((a, b) => order(a!) - order(b!)));
+    expect(seen[0]!.some((s) => s.endsWith("#2"))).toBe(true);
+  });
+
+  it("--chaos retry: the second attempt of an event arrives after the next event's first", async () => {
+    receiver = await startReceiver(accept());
+    const run = await runCli([
+      "scenario",
+      "run",
+      "order-cancelled",
+      "--to",
+      receiver.url,
+      "--chaos",
+      "retry",
+      "--seed",
+      "3",
+      "--json",
+      ...FAST,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const ids = receiver.requests.map((r) => String(r.headers["norce-event-message-id"]));
+    expect(ids).toHaveLength(4);
+    const twice = ids.find((id, i) => ids.indexOf(id) !== i)!;
+    const first = ids.indexOf(twice);
+    expect(ids.lastIndexOf(twice) - first).toBe(2);
+    const summary = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+    expect(summary).toMatchObject({ kind: "summary", delivered: 3, events: 3, requests: 4 });
+    expect(summary.chaos[0].kind).toBe("retry");
+  });
+
+  it("--repeat 3 --json: three orders on distinct ids; burst sends all at once", async () => {
+    receiver = await startReceiver(accept());
+    const run = await runCli([
+      "scenario",
+      "run",
+      "order-cancelled",
+      "--to",
+      receiver.url,
+      "--repeat",
+      "3",
+      "--seed",
+      "11",
+      "--chaos",
+      "burst",
+      "--json",
+      ...FAST,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({
+      kind: "plan",
+      scenario: "order-cancelled",
+      seed: 11,
+      repeat: 3,
+    });
+    expect(lines.filter((l) => l.kind === "attempt")).toHaveLength(9);
+    expect(receiver.requests).toHaveLength(9);
+    const refs = new Set(receiver.requests.map((r) => JSON.parse(r.body).ClientOrderRef));
+    expect(refs.size).toBe(3);
+    expect(lines.at(-1).chaos.map((c: { kind: string }) => c.kind)).toEqual(["burst"]);
+  });
+
+  it("list and show: the built-ins, the steps, shared ids and what is modeled with its evidence", async () => {
+    const list = await runCli(["scenario", "list"]);
+    expect(list.code).toBe(0);
+    for (const name of [
+      "order-lifecycle",
+      "click-and-collect",
+      "order-cancelled",
+      "subscription-failed",
+      "product-update",
+      "supplier-feed",
+      "translation",
+      "nightly-import",
+    ]) {
+      expect(list.stdout).toContain(name);
+    }
+    const show = await runCli(["scenario", "show", "order-lifecycle", "--seed", "7"]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain("Modeled");
+    expect(show.stdout).toContain("ErpOrderNo is the OrderNo");
+    expect(show.stdout).toContain("evidence:");
+    expect(show.stdout).toContain("ClientOrderRef 5928189");
+    const unknown = await runCli(["scenario", "show", "order-lifecycel"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("did you mean order-lifecycle?");
+  });
+
+  it("a scenario file with references runs; broken ones exit 2 naming the step and what is wrong", async () => {
+    const cwd = dir();
+    const init = await runCli(["scenario", "init", "mine.json"], { cwd });
+    expect(init.code, init.stderr).toBe(0);
+    receiver = await startReceiver(accept());
+    const run = await runCli(["scenario", "run", "mine.json", "--to", receiver.url, ...FAST], {
+      cwd,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const bodies = receiver.requests.map((r) => JSON.parse(r.body));
+    expect(bodies).toHaveLength(4);
+    expect(new Set(bodies.map((b) => b.ClientOrderRef)).size).toBe(1);
+    expect(bodies[3].OrderNo).toBe(bodies[2].OrderNo);
+
+    const file = JSON.parse(readFileSync(join(cwd, "mine.json"), "utf8"));
+    const broken = (mutate: (f: typeof file) => void) => {
+      const copy = structuredClone(file);
+      mutate(copy);
+      writeFileSync(join(cwd, "broken.json"), JSON.stringify(copy));
+      return runCli(["scenario", "run", "broken.json", "--to", receiver!.url, "--no-store"], {
+        cwd,
+      });
+    };
+    const ref = await broken((f) => {
+      f.steps[1].set.ClientOrderRef = { ref: "recieved.ClientOrderRef" };
+    });
+    expect(ref.code).toBe(2);
+    expect(ref.stderr).toMatch(
+      /step paid: ClientOrderRef: \{"ref": "recieved.ClientOrderRef"\} refers to a step that does not exist — did you mean received\?/,
+    );
+    const type = await broken((f) => {
+      f.steps[2].type = "OrderConfirmedEvnt";
+    });
+    expect(type.code).toBe(2);
+    expect(type.stderr).toContain(
+      'unknown event type "OrderConfirmedEvnt" — did you mean OrderConfirmedEvent?',
+    );
+    const cycle = await broken((f) => {
+      f.steps[0].set.ClientOrderRef = { ref: "paid.ClientOrderRef" };
+    });
+    expect(cycle.code).toBe(2);
+    expect(cycle.stderr).toContain("cycle: received → paid → received");
+    expect(receiver.requests).toHaveLength(4); // nothing sent by the broken ones
+  });
+});
+
+const ORDER = [
+  "OrderReceivedEvent",
+  "OrderPaymentReceivedEvent",
+  "OrderConfirmedEvent",
+  "OrderPartlyDeliveredEvent",
+  "OrderDeliveredEvent",
+  "InvoiceCaptureCompletedEvent",
+];
+function order(type: string): number {
+  return ORDER.indexOf(type);
+}
