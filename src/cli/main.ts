@@ -258,6 +258,11 @@ Examples:
         .addOption(tenantOptions.clientId())
         .addOption(tenantOptions.applicationId())
         .option("--timeout <duration>", "Norce's per-attempt limit", duration, 5000)
+        .option(
+          "--scenarios [names]",
+          "also the built-in scenarios (all, or e.g. order-lifecycle,product-update): in order, reordered, with duplicates",
+          list,
+        )
         .option("--junit <file>", "write a JUnit XML report (GitHub Actions, GitLab, Jenkins)")
         .option("--json", "print the report as JSON")
         .option("-c, --concurrency <n>", "cases run at once", integer(1, 64), 4)

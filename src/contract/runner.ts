@@ -55,6 +55,11 @@ export interface ContractOptions {
   seed?: number;
   /** The tenant every event carries. @default DEFAULT_CLIENT */
   client?: ClientIdentity;
+  /**
+   * Scenario cases too (opt-in): `true` for every built-in scenario, or their names. Each is
+   * delivered in order, reordered and with duplicates.
+   */
+  scenarios?: boolean | readonly string[];
   /** Norce's per-attempt timeout. @default 5000 */
   timeoutMs?: number;
   /** Cases run at once. @default 4 */
@@ -77,7 +82,7 @@ export interface ContractReport {
   latencyMs: { p50: number; p95: number; max: number };
 }
 
-interface CaseContext {
+export interface CaseContext {
   dispatcher: Dispatcher;
   options: ContractOptions;
   timeoutMs: number;
@@ -86,9 +91,9 @@ interface CaseContext {
 }
 
 /** What a case's run decides; the runner adds the id, names and duration. */
-type CaseOutcome = Omit<CaseResult, "id" | "group" | "name" | "durationMs">;
+export type CaseOutcome = Omit<CaseResult, "id" | "group" | "name" | "durationMs">;
 
-interface CaseDefinition {
+export interface CaseDefinition {
   id: string;
   group: string;
   name: string;
@@ -105,6 +110,10 @@ export async function runContract(options: ContractOptions): Promise<ContractRep
   const secrets = Object.values(options.headers ?? {}).filter((v) => v.length >= 6);
   const ctx: CaseContext = { dispatcher, options, timeoutMs, seed, secrets };
   const definitions = defineCases(options.types ?? eventTypeInfos(), options.headers ?? {});
+  if (options.scenarios) {
+    const { scenarioCases } = await import("./scenarios.js");
+    definitions.push(...scenarioCases(options.scenarios));
+  }
   const startedAt = new Date();
   const started = performance.now();
   const results: CaseResult[] = new Array(definitions.length);
@@ -365,7 +374,7 @@ async function postRaw(ctx: CaseContext, event: NorceEvent, body: string): Promi
 }
 
 /** What a delivery attempt or a raw post got, as a case keeps it (secrets masked). */
-function toAnswer(
+export function toAnswer(
   got: Pick<Attempt, "status" | "error" | "latencyMs">,
   body: string,
   ctx: CaseContext,
@@ -382,7 +391,7 @@ function toAnswer(
   };
 }
 
-function isOk(answer: CaseAnswer): boolean {
+export function isOk(answer: CaseAnswer): boolean {
   return (
     answer.error === null && answer.status !== null && answer.status >= 200 && answer.status < 300
   );
@@ -397,7 +406,7 @@ function judge2xx(answer: CaseAnswer, what: string): CaseOutcome {
   };
 }
 
-function describe(answer: CaseAnswer): string {
+export function describe(answer: CaseAnswer): string {
   if (answer.error) return answer.error;
   const body = answer.body ? ` ${JSON.stringify(firstLine(answer.body, 80))}` : "";
   return `${answer.status}${body}`;

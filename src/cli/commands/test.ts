@@ -20,6 +20,8 @@ export interface TestOptions extends ClientFlags {
   junit?: string;
   json?: boolean;
   concurrency: number;
+  /** `--scenarios` (true) or `--scenarios a,b`. */
+  scenarios?: true | string[];
 }
 
 export async function runTest(options: TestOptions, globals: GlobalOptions): Promise<number> {
@@ -50,6 +52,7 @@ export async function runTest(options: TestOptions, globals: GlobalOptions): Pro
     types,
     seed: options.seed,
     client,
+    ...(options.scenarios ? { scenarios: options.scenarios } : {}),
     timeoutMs: options.timeout,
     concurrency: options.concurrency,
     ...(options.json ? {} : { onCase: (result: CaseResult) => print(formatCase(result, style)) }),
