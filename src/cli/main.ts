@@ -504,6 +504,10 @@ Examples:
           ]),
         )
         .option("--since <duration>", "only the last, e.g. 2h", duration)
+        .option(
+          "--scenario [run]",
+          "one scenario run's events in order, with the shared ids (without a run: the recent runs)",
+        )
         .option("--limit <n>", "at most n rows", integer(1), 50)
         .option("--json", "print the rows as JSON")
         .action(async (options, command: Command) => {

@@ -102,7 +102,8 @@ export async function runScenarioPlan(
       : options.to;
   let interrupted = false;
   const sent = new Map<number, NorceEvent>();
-  const firstSent = new Map<number, number>();
+  // When each event's first attempt ended: Norce's backoff counts from there.
+  const firstEnded = new Map<number, number>();
 
   try {
     let due = started;
@@ -133,7 +134,7 @@ export async function runScenarioPlan(
         }
       }
       // Norce's next attempt of an event waits at least the first backoff delay after the first.
-      const firstAt = firstSent.get(dispatch.position);
+      const firstAt = firstEnded.get(dispatch.position);
       if (dispatch.mode === "again" && firstAt !== undefined) {
         const retryDue = firstAt + (policy.retryDelaysMs[0] ?? 0) / policy.timeScale;
         try {
@@ -150,7 +151,6 @@ export async function runScenarioPlan(
         interrupted = true;
         break;
       }
-      if (firstAt === undefined) firstSent.set(dispatch.position, clock.now());
       number++;
       const shown: ScenarioDispatch = {
         ...dispatch,
@@ -168,6 +168,7 @@ export async function runScenarioPlan(
       const own = options.hooks?.deliveryHooks?.(shown, target.url);
       const hooks: DeliveryHooks = {
         onAttempt: async (attempt: Attempt) => {
+          if (!firstEnded.has(dispatch.position)) firstEnded.set(dispatch.position, clock.now());
           await own?.onAttempt?.(attempt);
           firstAttempt();
         },

@@ -69,6 +69,54 @@ describe("norce-event scenario (built CLI)", () => {
     expect(new Set(withId.map((b) => `${b.FirstName} ${b.LastName} ${b.CellPhone}`)).size).toBe(1);
   });
 
+  it("the store groups a run (log --scenario) and listen shows an order's events as one sequence", async () => {
+    const cwd = dir();
+    listen = await startListen(["--time-scale", "1000", "--no-body"], { cwd });
+    const run = await runCli(
+      [
+        "scenario",
+        "run",
+        "order-cancelled",
+        "--to",
+        listen.url,
+        "--seed",
+        "7",
+        "--chaos",
+        "duplicates",
+        "--time-scale",
+        "1000",
+        "--max-gap",
+        "20ms",
+      ],
+      { cwd },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const runId = /run ([0-9a-f]{8}) \(norce-event log --scenario/.exec(run.stdout)?.[1];
+    expect(runId).toBeDefined();
+    await listen.waitFor("OrderCancelledEvent");
+    expect(listen.stdout()).toMatch(/OrderReceivedEvent .*· order 5928189 #1/);
+    expect(listen.stdout()).toMatch(/OrderPaymentReceivedEvent .*· order 5928189 #2/);
+    expect(listen.stdout()).toMatch(/OrderCancelledEvent .*· order 5928189 #3/);
+    await listen.stop();
+    listen = undefined;
+
+    const runs = await runCli(["log", "--scenario"], { cwd });
+    expect(runs.code).toBe(0);
+    expect(runs.stdout).toMatch(new RegExp(`${runId}\\s+order-cancelled\\s+7\\s+3`));
+    const one = await runCli(["log", "--scenario", runId!.slice(0, 5)], { cwd });
+    expect(one.code, one.stderr).toBe(0);
+    const rows = one.stdout.trim().split("\n").slice(2);
+    expect(rows.map((r) => /(Order\w+Event)/.exec(r)?.[1])).toEqual([
+      "OrderReceivedEvent",
+      "OrderPaymentReceivedEvent",
+      "OrderCancelledEvent",
+    ]);
+    for (const row of rows)
+      expect(row).toMatch(/delivered\s+1\s+202\s+[12]× .*ClientOrderRef 5928189/);
+    const missing = await runCli(["log", "--scenario", "ffffffff"], { cwd });
+    expect(missing.code).toBe(2);
+  });
+
   it("--chaos reorder,duplicates --seed 7 twice: the same disorder at the receiver, named in the report", async () => {
     const seen: string[][] = [];
     const reports: string[] = [];

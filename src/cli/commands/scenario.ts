@@ -2,6 +2,7 @@
  * `norce-event scenario list|show|run|init`: a shop's real sequences of events on one set of ids,
  * delivered as Norce delivers them, in order or in the disorder at-least-once delivery produces.
  */
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
@@ -20,6 +21,7 @@ import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import { type LoadedConfig, settingsFor } from "../../store/config.js";
+import type { EventStore } from "../../store/db.js";
 import { recordDelivery, recordingRun } from "../../store/recorder.js";
 import { resolveTemplate, type StoredHeader, toStoredHeaders } from "../../store/templates.js";
 import { type ClientFlags, resolveClient } from "../client.js";
@@ -257,6 +259,23 @@ async function run(
     "headers" in t ? secretValues(t.headers) : [],
   );
   const store = await project.store();
+  // The run's id, kept in the store beside its events' message ids (never sent: Norce has none).
+  const runId = randomUUID().slice(0, 8);
+  const recorded = recordRun(store, {
+    runId,
+    scenario: plan.name,
+    seed: plan.seed,
+    createdAt: Date.now(),
+    events: plan.events.map((e) => ({
+      position: e.position,
+      repetition: e.repetition,
+      step: e.stepIndex + 1,
+      stepId: e.stepId,
+      type: e.event.type,
+      messageId: e.event.messageId,
+      ids: e.ids,
+    })),
+  });
   const signal = interruptSignal();
   const first = [...targets.values()].find((t): t is ResolvedTarget => "url" in t);
   const view = createTimeline(plan, {
@@ -266,6 +285,7 @@ async function run(
     policy,
     chaos,
     options,
+    runId: recorded ? runId : undefined,
     target: first,
   });
   view.start();
@@ -313,6 +333,21 @@ async function run(
   return result.dead > 0 || result.delivered < plan.events.length - result.skipped.length
     ? EXIT_FAILED
     : EXIT_OK;
+}
+
+/** Keep the run in the store; a store that cannot be written is a warning, not a stop. */
+function recordRun(
+  store: EventStore | undefined,
+  run: Parameters<EventStore["recordScenarioRun"]>[0],
+): boolean {
+  if (!store) return false;
+  try {
+    store.recordScenarioRun(run);
+    return true;
+  } catch (error) {
+    say(`warning: ${(error as Error).message}; the run is not grouped in the store`);
+    return false;
+  }
 }
 
 interface ResolvedTarget {
@@ -393,6 +428,8 @@ function createTimeline(
     chaos: string[];
     options: ScenarioRunCliOptions;
     target: ResolvedTarget | undefined;
+    /** The run's id in the store (none with --no-store). */
+    runId: string | undefined;
   },
 ) {
   const { style, json } = view;
@@ -406,6 +443,7 @@ function createTimeline(
         emit({
           kind: "plan",
           scenario: plan.name,
+          runId: view.runId ?? null,
           source: plan.source,
           seed: plan.seed,
           repeat: plan.repeat,
@@ -428,7 +466,11 @@ function createTimeline(
       print(
         `${style.bold(`scenario ${plan.name}`)} → ${view.target?.url ?? "the config's urls"} ${style.dim(`(${plan.events.length} events, seed ${plan.seed}${plan.repeat > 1 ? `, ${plan.repeat} runs` : ""}, gaps ÷${view.policy.timeScale} at most ${formatDuration(view.options.maxGap)} each${view.chaos.length ? `, chaos ${view.chaos.join(",")}` : ""})`)}`,
       );
-      print(style.dim(`  ${describeClient(plan.client)}`));
+      print(
+        style.dim(
+          `  ${describeClient(plan.client)}${view.runId ? ` · run ${view.runId} (norce-event log --scenario ${view.runId})` : ""}`,
+        ),
+      );
       for (const [index, entities] of plan.entities.entries()) {
         for (const [name, fields] of Object.entries(entities)) {
           const keys = Object.entries(fields).filter(([k]) =>
@@ -500,6 +542,7 @@ function createTimeline(
         emit({
           kind: "summary",
           scenario: plan.name,
+          runId: view.runId ?? null,
           seed: plan.seed,
           events: plan.events.length,
           delivered: result.delivered,
