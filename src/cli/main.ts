@@ -342,9 +342,9 @@ Examples:
         )
         .option(
           "--max-gap <duration>",
-          "the longest real wait between two steps, whatever the gap",
+          "the longest real wait between two steps, whatever the gap (default 500ms)",
           duration,
-          1000,
+          500,
         )
         .option("--json", "one JSON object per line: the plan, each attempt, a summary")
         .addHelpText(

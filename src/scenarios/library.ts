@@ -29,7 +29,7 @@ export interface RunScenarioOptions extends ScenarioOptions {
   timeScale?: number;
   /** Retries after a failed attempt (Norce: 16); 0 sends each event once. @default 16 */
   maxRetries?: number;
-  /** The longest real wait between two steps, in ms. @default 1000 */
+  /** The longest real wait between two steps, in ms. @default 500 */
   maxGapMs?: number;
   /** Stop sending and waiting; the run then reports `interrupted`. */
   signal?: AbortSignal;

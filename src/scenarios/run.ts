@@ -32,7 +32,7 @@ export interface ScenarioRunOptions {
   /** Norce's policy by default; `timeScale` also divides the scenario's gaps. */
   policy?: Partial<DeliveryPolicy>;
   chaos?: readonly ChaosKind[];
-  /** The longest real wait between two steps, whatever the gap and scale. @default 1000 */
+  /** The longest real wait between two steps, whatever the gap and scale. @default 500 */
   maxGapMs?: number;
   signal?: AbortSignal;
   /** @internal */
@@ -83,7 +83,7 @@ export async function runScenarioPlan(
 ): Promise<ScenarioRun> {
   const policy = createPolicy(options.policy);
   const clock = options.clock ?? realClock;
-  const maxGap = options.maxGapMs ?? 1000;
+  const maxGap = options.maxGapMs ?? 500;
   const { dispatches, applied } = applyChaos(plan.events, options.chaos ?? [], plan.seed);
   const dispatcher = createAgent(policy.timeoutMs, 16);
   const onAbort = () => void dispatcher.destroy().catch(() => undefined);

@@ -288,6 +288,126 @@ describe("norce-event scenario (built CLI)", () => {
     expect(cycle.stderr).toContain("cycle: received → paid → received");
     expect(receiver.requests).toHaveLength(4); // nothing sent by the broken ones
   });
+
+  it("run: -H, --client-id/--application-id, --no-retry against a failing receiver (dead, exit 1), --max-retries, --timeout", async () => {
+    receiver = await startReceiver(accept());
+    const base = ["scenario", "run", "order-cancelled", "--to", receiver.url, ...FAST];
+    const tenant = await runCli([
+      ...base,
+      "-H",
+      "Authorization: Bearer sekret-token-1",
+      "--no-retry",
+      "--client-id",
+      "1001",
+      "--application-id",
+      "77",
+    ]);
+    expect(
+      receiver.requests.every((r) => r.headers.authorization === "Bearer sekret-token-1"),
+    ).toBe(true);
+    expect(tenant.stdout).not.toContain("sekret-token-1");
+    for (const r of receiver.requests)
+      expect(JSON.parse(r.body)).toMatchObject({ ClientId: 1001, ApplicationId: 77 });
+    expect(tenant.code).toBe(0);
+    await receiver.close();
+
+    receiver = await startReceiver((req, res) => {
+      if (String(req.headers["norce-event-type"]) === "OrderCancelledEvent")
+        res.writeHead(500).end("boom");
+      else res.writeHead(202).end("ok");
+    });
+    const once = await runCli([
+      "scenario",
+      "run",
+      "order-cancelled",
+      "--to",
+      receiver.url,
+      ...FAST,
+      "--no-retry",
+    ]);
+    expect(once.code).toBe(1);
+    expect(once.stdout).toContain("✗ 2 of 3 events delivered, 1 dead");
+    const twice = await runCli([
+      "scenario",
+      "run",
+      "order-cancelled",
+      "--to",
+      receiver.url,
+      ...FAST,
+      "--max-retries",
+      "2",
+      "--timeout",
+      "2s",
+      "--json",
+    ]);
+    expect(twice.code).toBe(1);
+    const attempts = twice.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.kind === "attempt" && l.type === "OrderCancelledEvent");
+    expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
+  });
+
+  it("run without --to uses each type's url from the config and skips a type that is off", async () => {
+    receiver = await startReceiver(accept());
+    const cwd = dir();
+    writeFileSync(
+      join(cwd, "norce-event.config.json"),
+      JSON.stringify({
+        url: `${receiver.url}/orders`,
+        client: { clientId: 4242, applicationIds: [9] },
+        events: {
+          OrderPaymentReceivedEvent: { url: `${receiver.url}/payments` },
+          OrderCancelledEvent: { enabled: false },
+        },
+      }),
+    );
+    const run = await runCli(["scenario", "run", "order-cancelled", ...FAST], { cwd });
+    expect(run.code, run.stderr).toBe(0);
+    expect(receiver.requests.map((r) => r.path)).toEqual(["/orders", "/payments"]);
+    expect(run.stdout).toMatch(/OrderCancelledEvent not sent: off in norce-event.config.json/);
+    expect(JSON.parse(receiver.requests[0]!.body).ClientId).toBe(4242);
+  });
+
+  it("list --json, show --json (with --client-id), init --force", async () => {
+    const list = await runCli(["scenario", "list", "--json"]);
+    expect(JSON.parse(list.stdout).map((s: { name: string }) => s.name)).toContain("supplier-feed");
+    const show = await runCli([
+      "scenario",
+      "show",
+      "product-update",
+      "--json",
+      "--seed",
+      "3",
+      "--client-id",
+      "1001",
+    ]);
+    const shown = JSON.parse(show.stdout);
+    expect(shown.events).toHaveLength(6);
+    expect(
+      new Set(shown.events.map((e: { payload: { PartNo: string } }) => e.payload.PartNo)).size,
+    ).toBe(1);
+    expect(shown.events[0].payload.ClientId).toBe(1001);
+    expect(shown.modeled.length).toBeGreaterThan(0);
+    const cwd = dir();
+    expect((await runCli(["scenario", "init"], { cwd })).code).toBe(0);
+    const again = await runCli(["scenario", "init"], { cwd });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("scenario.json already exists");
+    expect((await runCli(["scenario", "init", "--force"], { cwd })).code).toBe(0);
+    const bad = await runCli([
+      "scenario",
+      "run",
+      "order-lifecycle",
+      "--to",
+      "http://127.0.0.1:9",
+      "--chaos",
+      "shuffle",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--chaos shuffle is not a kind of disorder");
+  });
 });
 
 const ORDER = [
