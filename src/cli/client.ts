@@ -2,6 +2,9 @@
  * The tenant of a run, merged in one place: `--client-id`/`--application-id`, then the config's
  * `client`, then the fixed defaults.
  */
+
+import { existsSync } from "node:fs";
+import { dirname, join, parse, resolve } from "node:path";
 import {
   type ClientIdentity,
   checkClient,
@@ -9,7 +12,29 @@ import {
   describeClient,
 } from "../events/client.js";
 import type { LoadedConfig } from "../store/config.js";
+import type { GlobalOptions } from "./globals.js";
 import { say } from "./output.js";
+
+/**
+ * The project config for a command that only needs its `client` (generate, test, demo, types):
+ * the config module (and its schema checker) is loaded only when there is a file to read, so a
+ * command run outside a project starts as fast as before.
+ */
+export async function configForClient(globals: GlobalOptions): Promise<LoadedConfig | undefined> {
+  if (!globals.config && !hasConfigAbove(process.cwd())) return undefined;
+  const { loadProject } = await import("./project.js");
+  return loadProject({ ...globals, store: false }).config;
+}
+
+function hasConfigAbove(cwd: string): boolean {
+  let dir = resolve(cwd);
+  const { root } = parse(dir);
+  for (;;) {
+    if (existsSync(join(dir, "norce-event.config.json"))) return true;
+    if (dir === root) return false;
+    dir = dirname(dir);
+  }
+}
 
 export interface ClientFlags {
   clientId?: number;

@@ -284,7 +284,7 @@ Examples:
   define(
     program
       .command("scenario")
-      .description("a shop's real sequences of events on one set of ids, in order or in disorder"),
+      .description("a shop's real event sequences on one set of ids, in order or disorder"),
     wanted === "scenario",
     (cmd) => {
       cmd

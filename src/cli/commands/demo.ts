@@ -9,7 +9,7 @@ import { createEventFactory } from "../../events/factory.js";
 import type { EventTypeName } from "../../events/payloads.generated.js";
 import { createListener, type ReceivedEvent } from "../../listener/server.js";
 import { formatDuration } from "../../shared/duration.js";
-import { type ClientFlags, resolveClient } from "../client.js";
+import { type ClientFlags, configForClient, resolveClient } from "../client.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { print } from "../output.js";
@@ -39,8 +39,7 @@ export interface DemoOptions extends ClientFlags {
 export async function runDemo(options: DemoOptions, globals: GlobalOptions): Promise<number> {
   const colour = globals.color && process.stdout.isTTY;
   const style: ReceivedStyle = colour ? await import("../style.js") : plainReceivedStyle;
-  const { loadProject } = await import("../project.js");
-  const { client } = resolveClient(options, loadProject({ ...globals, store: false }).config);
+  const { client } = resolveClient(options, await configForClient(globals));
   const failing = new Set<string>();
   const received: ReceivedEvent[] = [];
   const listener = await createListener({

@@ -1,7 +1,7 @@
 import { getEventType } from "../../events/catalog.js";
 import { createEventFactory } from "../../events/factory.js";
 import type { Optionals } from "../../events/generator.js";
-import { type ClientFlags, noteDefaultClient, resolveClient } from "../client.js";
+import { type ClientFlags, configForClient, noteDefaultClient, resolveClient } from "../client.js";
 import type { GlobalOptions } from "../globals.js";
 import { readJsonObject } from "../input.js";
 import { createWriter, say } from "../output.js";
@@ -40,8 +40,7 @@ export async function runGenerate(
   globals: GlobalOptions,
 ): Promise<number> {
   const info = getEventType(type);
-  const { loadProject } = await import("../project.js");
-  const tenant = resolveClient(options, loadProject({ ...globals, store: false }).config);
+  const tenant = resolveClient(options, await configForClient(globals));
   const factory = createEventFactory(info, {
     ...(await payloadOptions(options)),
     client: tenant.client,

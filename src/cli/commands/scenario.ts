@@ -570,8 +570,9 @@ function createTimeline(
       if (result.chaos.length > 0) {
         print(`chaos applied (seed ${plan.seed}; the same seed gives the same disorder):`);
         for (const c of result.chaos) print(`  ${c.kind}: ${c.description}`);
-      } else if (view.chaos.length > 0) {
-        print(`chaos ${view.chaos.join(",")}: nothing to apply to ${plan.events.length} event(s)`);
+      }
+      for (const kind of view.chaos.filter((k) => !result.chaos.some((c) => c.kind === k))) {
+        print(`  ${kind}: not applied: it needs a later event of the same sequence to move behind`);
       }
       say(`again: ${rerun}`);
     },

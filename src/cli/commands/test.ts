@@ -5,7 +5,7 @@ import { selectEventTypes } from "../../events/select.js";
 import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 import { parseTargetUrl } from "../../shared/url.js";
-import { type ClientFlags, resolveClient } from "../client.js";
+import { type ClientFlags, configForClient, resolveClient } from "../client.js";
 import { EXIT_FAILED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
@@ -33,8 +33,7 @@ export async function runTest(options: TestOptions, globals: GlobalOptions): Pro
   const url = parseTargetUrl(options.to);
   const types = selectEventTypes(options.types);
   const headers = parseHeaders(options.header);
-  const { loadProject } = await import("../project.js");
-  const { client } = resolveClient(options, loadProject({ ...globals, store: false }).config);
+  const { client } = resolveClient(options, await configForClient(globals));
   const style: Style =
     options.json || !globals.color || !process.stdout.isTTY
       ? plainStyle

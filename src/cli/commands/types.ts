@@ -58,10 +58,9 @@ export async function runTypes(
     ].filter(Boolean);
     print(`  ${info.name}: ${parts.join("; ")}`);
   }
-  const { resolveClient } = await import("../client.js");
-  const { loadProject } = await import("../project.js");
+  const { configForClient, resolveClient } = await import("../client.js");
   const { describeClient } = await import("../../events/client.js");
-  const config = loadProject({ ...globals, store: false }).config;
+  const config = await configForClient(globals);
   const tenant = resolveClient({}, config);
   print(
     tenant.source === "default"
