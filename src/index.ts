@@ -9,7 +9,7 @@ export {
   type ContractReport,
   runContract,
 } from "./contract/runner.js";
-export type { Attempt, NextAttempt, Outcome } from "./delivery/engine.js";
+export type { Attempt, Delivery, NextAttempt, Outcome } from "./delivery/engine.js";
 export {
   type DeliveryPolicy,
   NORCE_POLICY,
@@ -27,6 +27,7 @@ export {
   type Kind,
   type ModeledField,
 } from "./events/catalog.js";
+export { type ClientIdentity, DEFAULT_CLIENT } from "./events/client.js";
 export {
   createEvent,
   formatTimestamp,
@@ -49,10 +50,31 @@ export {
 export type { Finding } from "./listener/checks.js";
 export type { Answer, IncomingEvent, ReceivedEvent } from "./listener/server.js";
 export {
+  BUILTIN_SCENARIOS,
+  type BuiltinScenarioName,
+} from "./scenarios/builtins.js";
+export { CHAOS_KINDS, type ChaosApplied, type ChaosKind } from "./scenarios/chaos.js";
+export type {
+  ModeledRelation,
+  ScenarioDefinition,
+  ScenarioRef,
+  ScenarioStepDefinition,
+  ScenarioValue,
+} from "./scenarios/definition.js";
+export {
+  type RunScenarioOptions,
+  runScenario,
+  type ScenarioOptions,
+  scenario,
+} from "./scenarios/library.js";
+export type { PlannedEvent, ScenarioPlan } from "./scenarios/plan.js";
+export type { ScenarioDelivery, ScenarioDispatch, ScenarioRun } from "./scenarios/run.js";
+export {
   AbortedError,
   ConfigError,
   InvalidPayloadError,
   NorceEventError,
+  ScenarioError,
   StoreError,
   UnknownEventTypeError,
   UsageError,

@@ -101,6 +101,8 @@ Docs: the README, or norce-event <command> --help.`,
       cmd
         .option("--time-scale <n>", "how much faster than Norce the backoff runs", decimal(1), 10)
         .option("-s, --seed <n>", "seed for the events", integer(0), 2025)
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
         .action(async (options, command: Command) => {
           const { runDemo } = await import("./commands/demo.js");
           finish(await runDemo(options, globals(command)));
@@ -131,6 +133,8 @@ Docs: the README, or norce-event <command> --help.`,
             .default("some"),
         )
         .option("--allow-invalid", "send a payload that breaks the schema")
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
         .addOption(deliveryOptions.timeout())
         .addOption(deliveryOptions.maxRetries())
         .addOption(deliveryOptions.noRetry())
@@ -277,7 +281,14 @@ Examples:
           list,
         )
         .option("-s, --seed <n>", "seed for the events", integer(0), 1)
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
         .option("--timeout <duration>", "Norce's per-attempt limit", duration, 5000)
+        .option(
+          "--scenarios [names]",
+          "also the built-in scenarios (all, or e.g. order-lifecycle,product-update): in order, reordered, with duplicates",
+          list,
+        )
         .option("--junit <file>", "write a JUnit XML report (GitHub Actions, GitLab, Jenkins)")
         .option("--json", "print the report as JSON")
         .option("-c, --concurrency <n>", "cases run at once", integer(1, 64), 4)
@@ -294,6 +305,96 @@ Examples:
           const { runTest } = await import("./commands/test.js");
           finish(await runTest(options, globals(command)));
         }),
+  );
+
+  define(
+    program
+      .command("scenario")
+      .description("a shop's real event sequences on one set of ids, in order or disorder"),
+    wanted === "scenario",
+    (cmd) => {
+      cmd
+        .command("list")
+        .description("the built-in scenarios")
+        .option("--json", "print them as JSON")
+        .action(async (options, command: Command) => {
+          const { runScenarioList } = await import("./commands/scenario.js");
+          finish(await runScenarioList(options, globals(command)));
+        });
+      cmd
+        .command("show")
+        .description("a scenario's steps, shared ids, gaps and what is modeled")
+        .argument("<name|file>", "a built-in (scenario list) or a scenario file (.json)")
+        .option("-s, --seed <n>", "seed for the ids shown", integer(0), 1)
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
+        .option("--json", "print the steps and planned payloads as JSON")
+        .action(async (name: string, options, command: Command) => {
+          const { runScenarioShow } = await import("./commands/scenario.js");
+          finish(await runScenarioShow(name, options, globals(command)));
+        });
+      cmd
+        .command("run")
+        .description("deliver a scenario's events as Norce does, step by step")
+        .argument("<name|file>", "a built-in (scenario list) or a scenario file (.json)")
+        .option("-t, --to <url>", "the receiver (default: each type's url in the config)")
+        .option(
+          "-H, --header <header>",
+          'a static header, "Name: value" (repeatable), as in Norce\'s Admin UI',
+          collect,
+        )
+        .option("-s, --seed <n>", "same seed, same ids, payloads and disorder", integer(0))
+        .option(
+          "--repeat <n>",
+          "run the sequence n times, each on new ids (n orders)",
+          integer(1, 1000),
+          1,
+        )
+        .option(
+          "--chaos <kinds>",
+          "disorder on purpose: duplicates, reorder, retry, burst (comma-separated)",
+          list,
+        )
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
+        .addOption(deliveryOptions.timeout())
+        .addOption(deliveryOptions.maxRetries())
+        .addOption(deliveryOptions.noRetry())
+        .addOption(
+          new Option(
+            "--time-scale <n>",
+            "divide the gaps between steps and every backoff delay by n",
+          ).argParser(decimal(0.000001)),
+        )
+        .option(
+          "--max-gap <duration>",
+          "the longest real wait between two steps, whatever the gap (default 500ms)",
+          duration,
+          500,
+        )
+        .option("--json", "one JSON object per line: the plan, each attempt, a summary")
+        .addHelpText(
+          "after",
+          `
+Examples:
+  $ norce-event scenario run order-lifecycle --to http://localhost:7412/receiver --time-scale 1000
+  $ norce-event scenario run order-lifecycle --to http://localhost:7412/receiver --chaos reorder,duplicates --seed 7
+  $ norce-event scenario run my-scenario.json --to http://localhost:3000/receiver --repeat 20`,
+        )
+        .action(async (name: string, options, command: Command) => {
+          const { runScenarioRun } = await import("./commands/scenario.js");
+          finish(await runScenarioRun(name, options, globals(command)));
+        });
+      cmd
+        .command("init")
+        .description("write an example scenario file to start your own from")
+        .argument("[file]", "where to write it", "scenario.json")
+        .option("--force", "write over an existing file")
+        .action(async (file: string, options) => {
+          const { runScenarioInit } = await import("./commands/scenario.js");
+          finish(await runScenarioInit(file, options));
+        });
+    },
   );
 
   define(
@@ -354,6 +455,8 @@ Examples:
             .default("some"),
         )
         .option("--allow-invalid", "keep a result that breaks the schema (to test bad payloads)")
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
         .option("--compact", "one line even for a single payload")
         .action(async (type: string, options, command: Command) => {
           const { runGenerate } = await import("./commands/generate.js");
@@ -396,6 +499,8 @@ Examples:
           list,
         )
         .option("--time-scale <n>", "compress Norce's backoff for every send", decimal(0.000001))
+        .addOption(tenantOptions.clientId())
+        .addOption(tenantOptions.applicationId())
         .option("--force", "write over an existing file")
         .action(async (options, command: Command) => {
           const { runInit } = await import("./commands/init.js");
@@ -425,6 +530,10 @@ Examples:
           ]),
         )
         .option("--since <duration>", "only the last, e.g. 2h", duration)
+        .option(
+          "--scenario [run]",
+          "one scenario run's events in order, with the shared ids (without a run: the recent runs)",
+        )
         .option("--limit <n>", "at most n rows", integer(1), 50)
         .option("--json", "print the rows as JSON")
         .action(async (options, command: Command) => {
@@ -499,6 +608,26 @@ Examples:
   );
 
   return program;
+}
+
+/** The tenant every event carries, the same for every command that makes events. */
+const tenantOptions = {
+  clientId: () =>
+    new Option(
+      "--client-id <n>",
+      "the ClientId every event carries (default: the config's client, or a fixed default)",
+    ).argParser(integer(1, 2 ** 31 - 1)),
+  applicationId: () =>
+    new Option(
+      "--application-id <ids>",
+      "the client's ApplicationIds, e.g. 1201,1202 (each event carries one)",
+    ).argParser(integers),
+};
+
+/** A comma-separated list of positive int32s (repeatable). */
+function integers(value: string, previous: number[] = []): number[] {
+  const parse = integer(1, 2 ** 31 - 1);
+  return [...previous, ...list(value).map(parse)];
 }
 
 /** Norce's delivery policy as options, the same for every command that delivers. */

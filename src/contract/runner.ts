@@ -11,6 +11,7 @@ import { buildHeaders, toHeaderList } from "../delivery/headers.js";
 import { postWithRedirects } from "../delivery/http.js";
 import { NORCE_POLICY } from "../delivery/policy.js";
 import { type EventTypeInfo, eventTypeInfos } from "../events/catalog.js";
+import type { ClientIdentity } from "../events/client.js";
 import type { NorceEvent } from "../events/event.js";
 import { createEventFactory } from "../events/factory.js";
 import { formatDuration } from "../shared/duration.js";
@@ -52,6 +53,13 @@ export interface ContractOptions {
   types?: readonly EventTypeInfo[];
   /** Seed for the events. @default 1 */
   seed?: number;
+  /** The tenant every event carries. @default DEFAULT_CLIENT */
+  client?: ClientIdentity;
+  /**
+   * Scenario cases too (opt-in): `true` for every built-in scenario, or their names. Each is
+   * delivered in order, reordered and with duplicates.
+   */
+  scenarios?: boolean | readonly string[];
   /** Norce's per-attempt timeout. @default 5000 */
   timeoutMs?: number;
   /** Cases run at once. @default 4 */
@@ -74,7 +82,7 @@ export interface ContractReport {
   latencyMs: { p50: number; p95: number; max: number };
 }
 
-interface CaseContext {
+export interface CaseContext {
   dispatcher: Dispatcher;
   options: ContractOptions;
   timeoutMs: number;
@@ -83,9 +91,9 @@ interface CaseContext {
 }
 
 /** What a case's run decides; the runner adds the id, names and duration. */
-type CaseOutcome = Omit<CaseResult, "id" | "group" | "name" | "durationMs">;
+export type CaseOutcome = Omit<CaseResult, "id" | "group" | "name" | "durationMs">;
 
-interface CaseDefinition {
+export interface CaseDefinition {
   id: string;
   group: string;
   name: string;
@@ -107,6 +115,10 @@ export async function runContract(options: ContractOptions): Promise<ContractRep
   });
   const ctx: CaseContext = { dispatcher, options, timeoutMs, seed, secrets };
   const definitions = defineCases(options.types ?? eventTypeInfos(), options.headers ?? {});
+  if (options.scenarios) {
+    const { scenarioCases } = await import("./scenarios.js");
+    definitions.push(...scenarioCases(options.scenarios));
+  }
   const startedAt = new Date();
   const started = performance.now();
   const results: CaseResult[] = new Array(definitions.length);
@@ -199,7 +211,7 @@ function defineCases(
     group: "accepts",
     name: `accepts ${info.name}`,
     run: async (ctx) => {
-      const event = makeEvent(info, ctx.seed + i);
+      const event = makeEvent(ctx, info, ctx.seed + i);
       const answer = await deliverOnce(ctx, event, ctx.options.headers ?? {});
       return judge2xx(answer, "a realistic event");
     },
@@ -214,7 +226,7 @@ function defineCases(
     group: "retries",
     name: `idempotent on retries: the same ${first.name} twice`,
     run: async (ctx) => {
-      const event = makeEvent(first, ctx.seed + 1000);
+      const event = makeEvent(ctx, first, ctx.seed + 1000);
       const one = await deliverOnce(ctx, event, ctx.options.headers ?? {});
       if (!isOk(one)) return { ...judge2xx(one, "the first delivery"), answers: [one] };
       const two = await deliverOnce(ctx, event, ctx.options.headers ?? {});
@@ -235,6 +247,7 @@ function defineCases(
     name: `tolerant reader: ${first.name} with an unknown extra property`,
     run: async (ctx) => {
       const event = createEventFactory(first, {
+        ...clientOf(ctx),
         seed: ctx.seed + 2000,
         optionals: "all",
         overrides: { data: { NorceEventContractExtra: "a property Norce may add one day" } },
@@ -251,7 +264,7 @@ function defineCases(
     group: "tolerant reader",
     name: `tolerant reader: ${withOptionals.name} with the optional properties left out`,
     run: async (ctx) => {
-      const event = makeEvent(withOptionals, ctx.seed + 3000, "none");
+      const event = makeEvent(ctx, withOptionals, ctx.seed + 3000, "none");
       const answer = await deliverOnce(ctx, event, ctx.options.headers ?? {});
       return judge2xx(
         answer,
@@ -274,7 +287,7 @@ function defineCases(
           answers: [],
         };
       }
-      const event = makeEvent(first, ctx.seed + 4000);
+      const event = makeEvent(ctx, first, ctx.seed + 4000);
       const variants: [string, Record<string, string>][] = [
         [`without ${names.join(", ")}`, {}],
         ...names.map((name): [string, Record<string, string>] => [
@@ -306,7 +319,7 @@ function defineCases(
     group: "bad input",
     name: "malformed body: invalid JSON gets a 4xx",
     run: async (ctx) => {
-      const event = makeEvent(first, ctx.seed + 5000);
+      const event = makeEvent(ctx, first, ctx.seed + 5000);
       const answer = await postRaw(ctx, event, '{"ClientId": 1001, "OrderNo": ');
       if (answer.status !== null && answer.status >= 400 && answer.status < 500)
         return { status: "passed", answers: [answer] };
@@ -326,11 +339,16 @@ function defineCases(
 
 /** A realistic event with every property (or, for the tolerant-reader case, only required ones). */
 function makeEvent(
+  ctx: CaseContext,
   info: EventTypeInfo,
   seed: number,
   optionals: "all" | "none" = "all",
 ): NorceEvent {
-  return createEventFactory(info, { seed, optionals }).event(0);
+  return createEventFactory(info, { ...clientOf(ctx), seed, optionals }).event(0);
+}
+
+function clientOf(ctx: CaseContext): { client?: ClientIdentity } {
+  return ctx.options.client ? { client: ctx.options.client } : {};
 }
 
 async function deliverOnce(
@@ -361,7 +379,7 @@ async function postRaw(ctx: CaseContext, event: NorceEvent, body: string): Promi
 }
 
 /** What a delivery attempt or a raw post got, as a case keeps it (secrets masked). */
-function toAnswer(
+export function toAnswer(
   got: Pick<Attempt, "status" | "error" | "latencyMs">,
   body: string,
   ctx: CaseContext,
@@ -381,7 +399,7 @@ function toAnswer(
   };
 }
 
-function isOk(answer: CaseAnswer): boolean {
+export function isOk(answer: CaseAnswer): boolean {
   return (
     answer.error === null && answer.status !== null && answer.status >= 200 && answer.status < 300
   );
@@ -396,7 +414,7 @@ function judge2xx(answer: CaseAnswer, what: string): CaseOutcome {
   };
 }
 
-function describe(answer: CaseAnswer): string {
+export function describe(answer: CaseAnswer): string {
   if (answer.error) return answer.error;
   const body = answer.body ? ` ${JSON.stringify(firstLine(answer.body, 80))}` : "";
   return `${answer.status}${body}`;

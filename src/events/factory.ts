@@ -3,6 +3,7 @@
  * overrides on every payload. Checks everything once, then makes event `index` on demand.
  */
 import { type EventTypeInfo, getEventType } from "./catalog.js";
+import { applyClient, type ClientIdentity, DEFAULT_CLIENT, pickApplicationId } from "./client.js";
 import { createEvent, type NorceEvent } from "./event.js";
 import { compileGenerator, type Optionals } from "./generator.js";
 import { compileOverrides, type Overrides } from "./overrides.js";
@@ -16,6 +17,8 @@ export interface EventFactoryOptions {
   optionals?: Optionals;
   /** Use this message id (for a single event: a redelivery test). */
   messageId?: string;
+  /** The tenant every payload carries (overrides still win). @default DEFAULT_CLIENT */
+  client?: ClientIdentity;
 }
 
 export interface EventFactory {
@@ -40,7 +43,12 @@ export function createEventFactory(
     options.optionals ? { optionals: options.optionals } : {},
   );
   const seed = options.seed ?? randomSeed();
-  const payload = (index: number) => overrides.apply(generate(seed, index));
+  const client = options.client ?? DEFAULT_CLIENT;
+  // The tenant goes on before the overrides, so `--set ClientId=…` still wins.
+  const payload = (index: number) =>
+    overrides.apply(
+      applyClient(generate(seed, index), client, pickApplicationId(client, seed, index)),
+    );
   return {
     info,
     seed,
@@ -71,6 +79,8 @@ export interface FakeEventOptions {
   allowInvalid?: boolean;
   /** @default a new random UUID */
   messageId?: string;
+  /** The tenant (ClientId, ApplicationIds) the payload carries. @default DEFAULT_CLIENT */
+  client?: ClientIdentity;
   /** @default now */
   timestamp?: Date | string;
 }
@@ -96,6 +106,7 @@ export function fakeEvent(type: string, options: FakeEventOptions = {}): NorceEv
     },
     allowInvalid: options.allowInvalid ?? false,
     ...(options.optionals ? { optionals: options.optionals } : {}),
+    ...(options.client ? { client: options.client } : {}),
   });
   return createEvent(
     factory.info.name,

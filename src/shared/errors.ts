@@ -100,3 +100,15 @@ export class EventTypeOffError extends NorceEventError {
     this.type = type;
   }
 }
+
+/** A scenario (built-in name or file) that cannot be planned: unknown type, broken reference, cycle. */
+export class ScenarioError extends UsageError {
+  /** The scenario (name or file) at fault. */
+  readonly scenario: string;
+
+  constructor(scenario: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(`${scenario}: ${message}`, { code: "NORCE_EVENT_SCENARIO", ...options });
+    this.name = "ScenarioError";
+    this.scenario = scenario;
+  }
+}

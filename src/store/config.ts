@@ -26,9 +26,16 @@ export interface EventSettings {
   headers?: Record<string, string>;
 }
 
+/** The Norce client (tenant) every event carries: one ClientId, a few ApplicationIds. */
+export interface ClientSettings {
+  clientId: number;
+  applicationIds: number[];
+}
+
 export interface ConfigFile {
   $schema?: string;
   url?: string;
+  client?: ClientSettings;
   headers?: Record<string, string>;
   timeScale?: number;
   events?: Partial<Record<EventTypeName, EventSettings>>;
@@ -125,8 +132,10 @@ function checkConfig(data: unknown): { message: string; hint: string } | undefin
       message: `${path === "$" ? "$" : path}: unknown setting "${extra}"`,
       hint:
         error.instancePath === ""
-          ? "the settings are url, headers, timeScale and events"
-          : "per event type the settings are enabled, url and headers",
+          ? "the settings are url, headers, timeScale, client and events"
+          : error.instancePath === "/client"
+            ? "client has clientId and applicationIds"
+            : "per event type the settings are enabled, url and headers",
     };
   }
   if (error.keyword === "type") {
@@ -182,6 +191,22 @@ export function renderConfigSchema(): string {
         exclusiveMinimum: 0,
         description:
           "Divide Norce's backoff delays by this (3600 plays 22 h in about 22 s). Default 1.",
+      },
+      client: {
+        type: "object",
+        description:
+          "The Norce client every event carries, as in your Norce tenant: one ClientId and its ApplicationIds. --client-id/--application-id override it; without it norce-event uses fixed defaults.",
+        additionalProperties: false,
+        required: ["clientId", "applicationIds"],
+        properties: {
+          clientId: { type: "integer", minimum: 1, maximum: 2147483647 },
+          applicationIds: {
+            type: "array",
+            minItems: 1,
+            uniqueItems: true,
+            items: { type: "integer", minimum: 1, maximum: 2147483647 },
+          },
+        },
       },
       events: {
         type: "object",

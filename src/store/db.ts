@@ -151,6 +151,52 @@ export interface DeliveryRow {
   createdAt: number;
 }
 
+/** What `recordScenarioRun` keeps of a run. */
+export interface ScenarioRunRecord {
+  runId: string;
+  scenario: string;
+  seed: number;
+  createdAt: number;
+  events: {
+    position: number;
+    repetition: number;
+    step: number;
+    stepId: string;
+    type: string;
+    messageId: string;
+    ids: Record<string, string | number>;
+  }[];
+}
+
+export interface ScenarioRunSummary {
+  runId: string;
+  scenario: string;
+  seed: number;
+  events: number;
+  createdAt: number;
+}
+
+export interface ScenarioEventRow {
+  scenario: string;
+  seed: number;
+  position: number;
+  repetition: number;
+  step: number;
+  stepId: string;
+  type: string;
+  messageId: string;
+  ids: Record<string, string | number>;
+  createdAt: number;
+  /** The delivery's state (null: not recorded, e.g. skipped or interrupted before sending). */
+  state: DeliveryState | null;
+  attempts: number | null;
+  lastStatus: number | null;
+  url: string | null;
+  /** Requests a listener recording to this store got with this message id. */
+  received: number;
+  firstReceivedAt: number | null;
+}
+
 export class EventStore {
   readonly path: string;
   /** Told once when a write fails (the CLI prints a warning and goes on without the store). */
@@ -215,7 +261,8 @@ export class EventStore {
     return this.run(() => {
       const removed =
         this.sql("DELETE FROM deliveries WHERE updated_at < ?").run(cutoff).changes +
-        this.sql("DELETE FROM received WHERE received_at < ?").run(cutoff).changes;
+        this.sql("DELETE FROM received WHERE received_at < ?").run(cutoff).changes +
+        this.sql("DELETE FROM scenario_events WHERE created_at < ?").run(cutoff).changes;
       // The feed of updates keeps its last 100,000: an inspector catches up from any of them.
       this.sql(
         "DELETE FROM delivery_updates WHERE id < (SELECT max(id) FROM delivery_updates) - 100000",
@@ -296,6 +343,84 @@ export class EventStore {
       Date.parse(event.receivedAt),
       receivedExtraJson(event),
     ]);
+  }
+
+  // Scenario runs -------------------------------------------------------------------------------
+
+  /**
+   * Remember which events a scenario run sends (before the first is sent). One small transaction
+   * on this thread, beside the writer's: the deliveries themselves are recorded as any send's.
+   */
+  recordScenarioRun(run: ScenarioRunRecord): void {
+    const insert = this.sql(
+      `INSERT INTO scenario_events (run_id, scenario, seed, position, repetition, step, step_id, type,
+         message_id, ids, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.run(() =>
+      this.db.transaction(() => {
+        for (const e of run.events) {
+          insert.run(
+            run.runId,
+            run.scenario,
+            run.seed,
+            e.position,
+            e.repetition,
+            e.step,
+            e.stepId,
+            e.type,
+            e.messageId,
+            JSON.stringify(e.ids),
+            run.createdAt,
+          );
+        }
+      })(),
+    );
+  }
+
+  /** Recent scenario runs, newest first. */
+  scenarioRuns(limit = 20): ScenarioRunSummary[] {
+    return this.sql(
+      `SELECT run_id AS runId, scenario, seed, COUNT(*) AS events, MIN(created_at) AS createdAt
+       FROM scenario_events GROUP BY run_id ORDER BY createdAt DESC LIMIT ?`,
+    ).all(limit) as ScenarioRunSummary[];
+  }
+
+  /**
+   * One run's events in plan order, with what became of each: the sending side's delivery and
+   * what a listener recording to this store received under the same message id.
+   */
+  scenarioRun(idOrPrefix: string): { runId: string; events: ScenarioEventRow[] } | undefined {
+    const needle = idOrPrefix.trim().toLowerCase().replace(/[%_]/g, "");
+    const ids = this.sql(
+      "SELECT DISTINCT run_id AS id FROM scenario_events WHERE run_id LIKE ? LIMIT 10",
+    ).all(`${needle}%`) as { id: string }[];
+    const exact = ids.find((r) => r.id === needle);
+    if (!exact && ids.length > 1) {
+      throw new StoreError(
+        this.path,
+        `"${idOrPrefix}" matches several scenario runs: ${ids.map((r) => r.id).join(", ")}`,
+        { hint: "give more of the run id" },
+      );
+    }
+    const runId = exact?.id ?? ids[0]?.id;
+    if (!runId) return undefined;
+    const rows = this.sql(
+      `SELECT s.scenario, s.seed, s.position, s.repetition, s.step, s.step_id AS stepId, s.type,
+              s.message_id AS messageId, s.ids, s.created_at AS createdAt,
+              d.state, d.attempts, d.last_status AS lastStatus, d.url,
+              (SELECT COUNT(*) FROM received r WHERE r.message_id = s.message_id) AS received,
+              (SELECT MIN(received_at) FROM received r WHERE r.message_id = s.message_id) AS firstReceivedAt
+       FROM scenario_events s
+       LEFT JOIN deliveries d ON d.id = (SELECT MAX(id) FROM deliveries WHERE message_id = s.message_id)
+       WHERE s.run_id = ? ORDER BY s.position`,
+    ).all(runId) as (Omit<ScenarioEventRow, "ids"> & { ids: string })[];
+    return {
+      runId,
+      events: rows.map((r) => ({
+        ...r,
+        ids: JSON.parse(r.ids) as Record<string, string | number>,
+      })),
+    };
   }
 
   // Queries -------------------------------------------------------------------------------------
@@ -529,6 +654,24 @@ const MIGRATIONS: readonly string[] = [
     CREATE TABLE IF NOT EXISTS delivery_updates (id INTEGER PRIMARY KEY, row INTEGER NOT NULL);
     CREATE TRIGGER IF NOT EXISTS deliveries_updated AFTER UPDATE ON deliveries
       BEGIN INSERT INTO delivery_updates (row) VALUES (NEW.id); END;
+  `,
+  // Scenario runs: which stored events one run sent, at which step, on which shared ids. Norce
+  // sends no run id on the wire; the run is known here, on the sending side, by message id.
+  `
+    CREATE TABLE IF NOT EXISTS scenario_events (
+      run_id TEXT NOT NULL,
+      scenario TEXT NOT NULL,
+      seed INTEGER NOT NULL,
+      position INTEGER NOT NULL,
+      repetition INTEGER NOT NULL,
+      step INTEGER NOT NULL,
+      step_id TEXT NOT NULL,
+      type TEXT NOT NULL,
+      message_id TEXT NOT NULL,
+      ids TEXT NOT NULL,
+      created_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS scenario_events_run ON scenario_events (run_id);
   `,
 ];
 

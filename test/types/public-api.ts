@@ -11,7 +11,12 @@ import {
   type NorceEvent,
   type OrderConfirmedEvent,
   retrySchedule,
+  runScenario,
+  type ScenarioDefinition,
+  type ScenarioPlan,
+  type ScenarioRun,
   type SkuChangedNotification,
+  scenario,
   startListener,
   validateEvent,
 } from "norce-event";
@@ -57,7 +62,37 @@ async function usage(): Promise<void> {
   void [outcome, attempt, first, delay, valid];
 }
 
+async function scenarios(): Promise<void> {
+  const plan: ScenarioPlan = scenario("order-lifecycle", { seed: 7, repeat: 2 });
+  const type: string = plan.events[0]!.event.type;
+  const ref: string | number | undefined = plan.events[0]!.ids.ClientOrderRef;
+  const mine: ScenarioDefinition = {
+    name: "mine",
+    steps: [
+      { id: "received", type: "OrderReceivedEvent", with: ["order"] },
+      {
+        type: "OrderConfirmedEvent",
+        after: "10m",
+        set: { ClientOrderRef: { ref: "received.ClientOrderRef" } },
+      },
+    ],
+  };
+  // @ts-expect-error a step needs a type
+  const noType: ScenarioDefinition = { name: "x", steps: [{ id: "a" }] };
+  const run: ScenarioRun = await runScenario(mine, {
+    to: "http://127.0.0.1:3000/receiver",
+    chaos: ["reorder", "duplicates"],
+    timeScale: 1000,
+  });
+  // @ts-expect-error chaos kinds are a fixed list
+  await runScenario(plan, { to: "http://127.0.0.1:3000/receiver", chaos: ["shuffle"] });
+  const delivered: number = run.delivered;
+  const kind: "duplicates" | "reorder" | "retry" | "burst" | undefined = run.chaos[0]?.kind;
+  void [type, ref, noType, delivered, kind];
+}
+
 void [
+  scenarios,
   readsNoSuchField,
   orderNo,
   orderId,

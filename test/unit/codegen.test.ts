@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { eventTypeInfos } from "../../src/events/catalog.js";
 import { GENERATED_FILE, renderPayloadTypes } from "../../src/events/codegen.js";
+import { renderScenarioSchema, SCENARIO_SCHEMA_FILE } from "../../src/scenarios/definition.js";
 import { CONFIG_SCHEMA_FILE, renderConfigSchema } from "../../src/store/config.js";
 
 const write = process.env.NORCE_EVENT_CODEGEN === "write";
@@ -17,5 +18,11 @@ describe("generated files (npm run codegen rewrites them)", () => {
     const rendered = renderConfigSchema();
     if (write) writeFileSync(CONFIG_SCHEMA_FILE, rendered);
     expect(readFileSync(CONFIG_SCHEMA_FILE, "utf8")).toBe(rendered);
+  });
+
+  it("the scenario file schema is up to date with the catalog", () => {
+    const rendered = renderScenarioSchema();
+    if (write) writeFileSync(SCENARIO_SCHEMA_FILE, rendered);
+    expect(readFileSync(SCENARIO_SCHEMA_FILE, "utf8")).toBe(rendered);
   });
 });

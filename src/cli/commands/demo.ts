@@ -9,6 +9,7 @@ import { createEventFactory } from "../../events/factory.js";
 import type { EventTypeName } from "../../events/payloads.generated.js";
 import { createListener, type ReceivedEvent } from "../../listener/server.js";
 import { formatDuration } from "../../shared/duration.js";
+import { type ClientFlags, configForClient, resolveClient } from "../client.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { print } from "../output.js";
@@ -30,7 +31,7 @@ const STORY: readonly { type: EventTypeName; why: string; failTwice?: boolean }[
   { type: "JobCompletedEvent", why: "a Connect import job finishes" },
 ];
 
-export interface DemoOptions {
+export interface DemoOptions extends ClientFlags {
   timeScale: number;
   seed: number;
 }
@@ -38,6 +39,7 @@ export interface DemoOptions {
 export async function runDemo(options: DemoOptions, globals: GlobalOptions): Promise<number> {
   const colour = globals.color && process.stdout.isTTY;
   const style: ReceivedStyle = colour ? await import("../style.js") : plainReceivedStyle;
+  const { client } = resolveClient(options, await configForClient(globals));
   const failing = new Set<string>();
   const received: ReceivedEvent[] = [];
   const listener = await createListener({
@@ -85,7 +87,10 @@ export async function runDemo(options: DemoOptions, globals: GlobalOptions): Pro
   try {
     for (const [index, step] of STORY.entries()) {
       if (stop.signal.aborted) break;
-      const factory = createEventFactory(getEventType(step.type), { seed: options.seed + index });
+      const factory = createEventFactory(getEventType(step.type), {
+        seed: options.seed + index,
+        client,
+      });
       const event = factory.event(0);
       if (step.failTwice) failing.add(event.messageId);
       print();

@@ -1,11 +1,12 @@
 import { getEventType } from "../../events/catalog.js";
 import { createEventFactory } from "../../events/factory.js";
 import type { Optionals } from "../../events/generator.js";
+import { type ClientFlags, configForClient, noteDefaultClient, resolveClient } from "../client.js";
 import type { GlobalOptions } from "../globals.js";
 import { readJsonObject } from "../input.js";
 import { createWriter, say } from "../output.js";
 
-export interface PayloadOptions {
+export interface PayloadOptions extends ClientFlags {
   seed?: number;
   set?: string[];
   unset?: string[];
@@ -36,9 +37,15 @@ export async function payloadOptions(options: PayloadOptions) {
 export async function runGenerate(
   type: string,
   options: GenerateCommandOptions,
-  _globals: GlobalOptions,
+  globals: GlobalOptions,
 ): Promise<number> {
-  const factory = createEventFactory(getEventType(type), await payloadOptions(options));
+  const info = getEventType(type);
+  const tenant = resolveClient(options, await configForClient(globals));
+  const factory = createEventFactory(info, {
+    ...(await payloadOptions(options)),
+    client: tenant.client,
+  });
+  noteDefaultClient(tenant);
   for (const warning of factory.warnings) say(`warning: ${warning}`);
   const count = options.count ?? 1;
   const out = createWriter();

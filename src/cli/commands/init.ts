@@ -4,6 +4,7 @@ import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseHeaders } from "../../delivery/headers.js";
 import { eventTypeInfos } from "../../events/catalog.js";
+import { type ClientIdentity, DEFAULT_CLIENT, describeClient } from "../../events/client.js";
 import type { EventTypeName } from "../../events/payloads.generated.js";
 import { selectEventTypes } from "../../events/select.js";
 import { UsageError } from "../../shared/errors.js";
@@ -16,10 +17,11 @@ import {
   loadConfig,
 } from "../../store/config.js";
 import { templateVariables } from "../../store/templates.js";
+import { type ClientFlags, resolveClient } from "../client.js";
 import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
 
-export interface InitOptions {
+export interface InitOptions extends ClientFlags {
   url?: string;
   header?: string[];
   types?: string[];
@@ -43,6 +45,11 @@ export async function runInit(options: InitOptions, globals: GlobalOptions): Pro
     : { url: options.url, headers: options.header ?? [], types: options.types };
 
   const url = parseTargetUrl(answers.url ?? DEFAULT_RECEIVER_URL, "--url");
+  // The tenant is written out (the defaults when not given), so the file says what events carry.
+  const client =
+    interactive && options.clientId === undefined && options.applicationId === undefined
+      ? await askClient()
+      : resolveClient(options, undefined).client;
   const chosen = new Set(selectEventTypes(answers.types).map((info) => info.name));
   const { headers, exports } = keepSecretsOut(parseHeaders(answers.headers));
   const config: ConfigFile = {
@@ -50,6 +57,7 @@ export async function runInit(options: InitOptions, globals: GlobalOptions): Pro
     url,
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
     ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
+    client: { clientId: client.clientId, applicationIds: [...client.applicationIds] },
     events: Object.fromEntries(
       eventTypeInfos().map((info) => [info.name, { enabled: chosen.has(info.name) }]),
     ) as Partial<Record<EventTypeName, { enabled: boolean }>>,
@@ -58,7 +66,9 @@ export async function runInit(options: InitOptions, globals: GlobalOptions): Pro
   loadConfig(path); // what we wrote must be valid; this throws if not
 
   const on = chosen.size;
-  print(`wrote ${shown}: ${on} of ${eventTypeInfos().length} event types on, url ${url}`);
+  print(
+    `wrote ${shown}: ${on} of ${eventTypeInfos().length} event types on, url ${url}, ${describeClient(client)}`,
+  );
   for (const [name, variable] of exports) {
     say(
       `  ${name} is written as a \${${variable}} reference (tokens stay out of git): export ${variable}=… before sending`,
@@ -121,4 +131,26 @@ async function ask(): Promise<{ url: string; headers: string[]; types: string[] 
     default: "",
   });
   return { url, headers: auth.trim() ? [`Authorization: ${auth.trim()}`] : [], types };
+}
+
+/** The tenant, asked with the defaults offered (Enter keeps them). */
+async function askClient(): Promise<ClientIdentity> {
+  const { input } = await import("@inquirer/prompts");
+  const whole = (value: string) =>
+    value.split(",").every((part) => /^\s*[1-9]\d{0,9}\s*$/.test(part)) ||
+    "whole numbers, e.g. 1201,1202";
+  const clientId = await input({
+    message: "Your Norce ClientId (every event carries it)",
+    default: String(DEFAULT_CLIENT.clientId),
+    validate: whole,
+  });
+  const apps = await input({
+    message: "Your ApplicationIds, comma-separated",
+    default: DEFAULT_CLIENT.applicationIds.join(","),
+    validate: whole,
+  });
+  return resolveClient(
+    { clientId: Number(clientId), applicationId: apps.split(",").map(Number) },
+    undefined,
+  ).client;
 }

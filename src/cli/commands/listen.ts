@@ -6,6 +6,7 @@ import { createSwitchableResponder } from "../../inspector/answers.js";
 import { DEFAULT_INSPECTOR_PORT, startInspector } from "../../inspector/server.js";
 import type { AnswerSettings } from "../../inspector/web/types.js";
 import { createResponder } from "../../listener/responders.js";
+import { createSequenceTracker } from "../../listener/sequence.js";
 import {
   createListener,
   type Listener,
@@ -85,6 +86,15 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   const revealed =
     options.showSecrets && inspectPort !== undefined ? new RevealedHeaders() : undefined;
   const out = createWriter();
+  // An order's events shown as one sequence: Norce sends no run id, so by their shared ids.
+  const sequences = createSequenceTracker();
+  const withSequence = (event: ReceivedEvent, text: string) => {
+    const at = sequences.see(event);
+    if (!at || event.status >= 400) return text;
+    const end = text.indexOf("\n");
+    const tag = style.dim(`  · ${sanitizeTag(at.label)} #${at.n}`);
+    return end < 0 ? text + tag : text.slice(0, end) + tag + text.slice(end);
+  };
   const sinks: Sink[] = [
     ...(store ? [{ write: (event: ReceivedEvent) => store.recordReceived(event) }] : []),
     ...(revealed ? [{ write: (event: ReceivedEvent) => revealed.add(event) }] : []),
@@ -93,15 +103,18 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
         if (!matches(event.type)) return;
         const text = options.json
           ? receivedLine(event, options.showSecrets ?? false)
-          : formatReceived(
+          : withSequence(
               event,
-              {
-                headers: options.headers ?? false,
-                body: options.body,
-                details: options.body,
-                showSecrets: options.showSecrets ?? false,
-              },
-              style,
+              formatReceived(
+                event,
+                {
+                  headers: options.headers ?? false,
+                  body: options.body,
+                  details: options.body,
+                  showSecrets: options.showSecrets ?? false,
+                },
+                style,
+              ),
             );
         return out.write(`${text}\n`);
       },
@@ -195,6 +208,11 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   say(formatStats(listener.stats()));
   process.exitCode = EXIT_OK;
   return EXIT_OK;
+}
+
+/** Text from the network never reaches the terminal raw: printable characters only. */
+function sanitizeTag(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e]/g, "?");
 }
 
 function printBanner(

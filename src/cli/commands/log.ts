@@ -14,12 +14,18 @@ export interface LogOptions {
   since?: number;
   limit: number;
   json?: boolean;
+  /** `--scenario` (true: the recent runs) or `--scenario <run id>`. */
+  scenario?: true | string;
 }
 
 export async function runLog(options: LogOptions, globals: GlobalOptions): Promise<number> {
   const project = loadProject(globals);
   try {
     const store = await storeToRead(project, "log");
+    if (options.scenario !== undefined) {
+      const { showScenarioLog } = await import("./scenario-log.js");
+      return showScenarioLog(store, options.scenario, options);
+    }
     const type = options.type
       ? ((await import("../../events/catalog.js")).findEventType(options.type)?.name ??
         options.type)

@@ -13,6 +13,7 @@ import { type LoadedConfig, settingsFor } from "../../store/config.js";
 import type { EventStore } from "../../store/db.js";
 import { recordDelivery, recordingRun } from "../../store/recorder.js";
 import { resolveTemplate, type StoredHeader, toStoredHeaders } from "../../store/templates.js";
+import { resolveClient } from "../client.js";
 import { deliverShown, loadStyle, type Output, secretValues } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
@@ -113,6 +114,7 @@ async function send(
   const signingKey = options.signSecret ? parseSigningSecret(options.signSecret) : undefined;
   const factory = createEventFactory(info, {
     ...(await payloadOptions(options)),
+    client: resolveClient(options, config).client,
     ...(options.messageId ? { messageId: options.messageId } : {}),
   });
   const makeEvent = editedPayload
@@ -187,7 +189,10 @@ async function sendAll(
     style: await loadStyle(globals, options.json ?? false),
     secrets: [],
   };
-  const payload = await payloadOptions(options); // --data is read once, for every type
+  const payload = {
+    ...(await payloadOptions(options)), // --data is read once, for every type
+    client: resolveClient(options, config).client,
+  };
   const store = await project.store();
   const signal = interruptSignal();
   const outcomes: Delivery["outcome"][] = [];

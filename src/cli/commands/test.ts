@@ -6,13 +6,14 @@ import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 import { maskUrl } from "../../shared/secrets.js";
 import { parseTargetUrl } from "../../shared/url.js";
+import { type ClientFlags, configForClient, resolveClient } from "../client.js";
 import { EXIT_FAILED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
 import { plainStyle, type Style } from "../render/delivery.js";
 import { safe } from "../render/safe.js";
 
-export interface TestOptions {
+export interface TestOptions extends ClientFlags {
   to?: string;
   header?: string[];
   types?: string[];
@@ -21,6 +22,8 @@ export interface TestOptions {
   junit?: string;
   json?: boolean;
   concurrency: number;
+  /** `--scenarios` (true) or `--scenarios a,b`. */
+  scenarios?: true | string[];
 }
 
 export async function runTest(options: TestOptions, globals: GlobalOptions): Promise<number> {
@@ -32,6 +35,7 @@ export async function runTest(options: TestOptions, globals: GlobalOptions): Pro
   const url = parseTargetUrl(options.to);
   const types = selectEventTypes(options.types);
   const headers = parseHeaders(options.header);
+  const { client } = resolveClient(options, await configForClient(globals));
   const style: Style =
     options.json || !globals.color || !process.stdout.isTTY
       ? plainStyle
@@ -48,6 +52,8 @@ export async function runTest(options: TestOptions, globals: GlobalOptions): Pro
     headers,
     types,
     seed: options.seed,
+    client,
+    ...(options.scenarios ? { scenarios: options.scenarios } : {}),
     timeoutMs: options.timeout,
     concurrency: options.concurrency,
     ...(options.json ? {} : { onCase: (result: CaseResult) => print(formatCase(result, style)) }),

@@ -58,6 +58,15 @@ export async function runTypes(
     ].filter(Boolean);
     print(`  ${info.name}: ${parts.join("; ")}`);
   }
+  const { configForClient, resolveClient } = await import("../client.js");
+  const { describeClient } = await import("../../events/client.js");
+  const config = await configForClient(globals);
+  const tenant = resolveClient({}, config);
+  print(
+    tenant.source === "default"
+      ? `Events carry ${describeClient(tenant.client)}: norce-event's fixed defaults (set yours with norce-event init or --client-id).`
+      : `Events carry ${describeClient(tenant.client)}, from ${config?.shown}.`,
+  );
   print("Details with sources: norce-event types --json");
   return 0;
 }

@@ -1,0 +1,59 @@
+/**
+ * Events of one sequence seen together by a receiver. Norce sends no run or correlation id on the
+ * wire, so the listener groups by the shared ids in the payloads themselves: an order's
+ * ClientOrderRef (on every order event), a subscription's SubscriptionId, a supplier's SKU
+ * (SupplierId + PartNo), a product's PartNo, a customer's CustomerId, a company's CompanyId.
+ * Retries (a message id seen before) do not count as new events.
+ */
+import type { ReceivedEvent } from "./server.js";
+
+export interface SequencePosition {
+  /** What the events share, for a person: `order 5928189`, `SKU 46267-BLU-L`. */
+  label: string;
+  /** This event's number among the distinct events with that key (1 for the first). */
+  n: number;
+}
+
+const KEYS: readonly (readonly [string, (body: Record<string, unknown>) => unknown])[] = [
+  ["order", (b) => b.ClientOrderRef],
+  ["subscription", (b) => b.SubscriptionId],
+  [
+    "supplier SKU",
+    (b) =>
+      b.SupplierId !== undefined && b.PartNo !== undefined
+        ? `${b.SupplierId}/${b.PartNo}`
+        : undefined,
+  ],
+  ["SKU", (b) => b.PartNo],
+  ["customer", (b) => b.CustomerId],
+  ["company", (b) => b.CompanyId],
+];
+
+export function createSequenceTracker(limit = 10_000) {
+  const counts = new Map<string, { n: number; ids: Set<string> }>();
+  return {
+    see(event: ReceivedEvent): SequencePosition | undefined {
+      const body = event.body;
+      if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+      for (const [label, read] of KEYS) {
+        const value = read(body as Record<string, unknown>);
+        if (typeof value !== "string" && typeof value !== "number") continue;
+        const key = `${label} ${String(value).slice(0, 80)}`;
+        let entry = counts.get(key);
+        if (!entry) {
+          // Bounded: a long-running listener forgets the oldest sequences.
+          if (counts.size >= limit) counts.delete(counts.keys().next().value!);
+          entry = { n: 0, ids: new Set() };
+          counts.set(key, entry);
+        }
+        const id = event.messageId ?? "";
+        if (!entry.ids.has(id)) {
+          entry.ids.add(id);
+          entry.n++;
+        }
+        return { label: key, n: entry.n };
+      }
+      return undefined;
+    },
+  };
+}
