@@ -251,7 +251,11 @@ Examples:
           list,
         )
         .option("-s, --seed <n>", "seed for the events", integer(0), 1)
-        .option("--timeout <duration>", "Norce's per-attempt limit", duration, 5000)
+        .addOption(
+          new Option("--timeout <duration>", "Norce's per-attempt limit")
+            .argParser(duration)
+            .default(5000, "5s"),
+        )
         .option("--junit <file>", "write a JUnit XML report (GitHub Actions, GitLab, Jenkins)")
         .option("--json", "print the report as JSON")
         .option("-c, --concurrency <n>", "cases run at once", integer(1, 64), 4)
@@ -386,11 +390,10 @@ Examples:
       cmd
         .option("--type <type>", "only this event type")
         .addOption(
-          new Option("--state <state>", "only sent events in this state").choices([
-            "pending",
-            "delivered",
-            "dead",
-          ]),
+          new Option(
+            "--state <state>",
+            "only events in this state (received: what listen recorded)",
+          ).choices(["pending", "delivered", "dead", "received"]),
         )
         .addOption(
           new Option("--direction <direction>", "only sent or received").choices([
