@@ -34,7 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
  * options and action are added only for the command being run: at start-up that is most of the
  * work commander does.
  */
-function define(
+function defineCommand(
   command: Command,
   configure: boolean,
   configureCommand: (cmd: Command) => unknown,
@@ -54,8 +54,18 @@ function commandIn(argv: readonly string[]): string | undefined {
   return words[0] === "help" ? words[1] : words[0];
 }
 
-function buildProgram(argv: readonly string[]): Command {
+/**
+ * The program for `argv`: every command declared, only the one being run configured (its
+ * options and action). `{ all: true }` configures every command: the whole CLI surface, which
+ * the tests walk to check that every option is exercised and to generate argument lists.
+ */
+export function buildProgram(argv: readonly string[], options: { all?: boolean } = {}): Command {
   const wanted = commandIn(argv);
+  const define = (
+    command: Command,
+    configure: boolean,
+    configureCommand: (cmd: Command) => unknown,
+  ) => defineCommand(command, options.all === true || configure, configureCommand);
   const program = new Command("norce-event")
     .description(
       "Norce Commerce Event on your laptop and in CI: realistic fake events delivered exactly as Norce delivers them, a local receiver, and contract tests.",
@@ -513,11 +523,14 @@ function finish(code: number): void {
   process.exitCode = code;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.exitCode = reportError(error);
-  },
-);
+/** The command line as `bin/norce-event.js` runs it (importing this module runs nothing). */
+export function run(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.exitCode = reportError(error);
+    },
+  );
+}
