@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseReadme } from "./readme.js";
 import type { SurfaceCommand } from "./surface.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -47,8 +48,9 @@ export function usedFlags(surface: readonly SurfaceCommand[]): Map<string, Set<s
   return used;
 }
 
-/** The `$ norce-event …` lines of the README's code blocks (without the `$ norce-event`). */
+/** The `$ norce-event …` lines the README test runs (without the `$ norce-event`). */
 export function readmeCommands(): string[] {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  return [...readme.matchAll(/^\s*\$ norce-event (.*)$/gm)].map((m) => m[1]!);
+  return parseReadme(readFileSync(join(ROOT, "README.md"), "utf8"))
+    .filter((block) => block.skip === undefined)
+    .flatMap((block) => block.examples.map((e) => e.command));
 }
