@@ -68,10 +68,20 @@ export async function storeToRead(
  * lookup (exit 1); a prefix that matches several is input to fix (a usage error, from `find`).
  */
 export function findStoredEvent(store: EventStore, messageId: string) {
+  if (messageId.trim() === "") {
+    throw new UsageError("the message id is empty", {
+      hint: "give the id or its first characters, e.g. 7e57a11d; norce-event log lists them",
+    });
+  }
   const found = store.find(messageId);
+  if (!found && messageId.trim().length < 4) {
+    throw new UsageError(`"${messageId.trim()}" is too short to look up`, {
+      hint: "give the whole message id or at least its first 4 characters",
+    });
+  }
   if (!found) {
     throw new StoreError(store.path, `no event with message id ${messageId}`, {
-      hint: "norce-event log lists the stored ones (kept 7 days)",
+      hint: "norce-event log lists the stored ones, kept 7 days",
     });
   }
   return found;

@@ -353,16 +353,20 @@ export class EventStore {
     return rows.sort((a, b) => b.time - a.time).slice(0, limit);
   }
 
-  /** Deliveries and received requests of a message id (or a unique prefix of one, 4+ characters). */
+  /**
+   * Deliveries and received requests of a message id, or of a unique prefix of one (4+
+   * characters; a shorter one must be the whole id).
+   */
   find(
     idOrPrefix: string,
   ): { messageId: string; deliveries: DeliveryRecord[]; received: ReceivedRecord[] } | undefined {
-    const needle = idOrPrefix.trim().toLowerCase().replace(/[%_]/g, "");
-    // LIKE is case-insensitive for ASCII, as message ids are.
+    const needle = idOrPrefix.trim().toLowerCase();
+    // LIKE is case-insensitive for ASCII, as message ids are; % and _ in the input are literal.
+    const literal = needle.replace(/[\\%_]/g, (c) => `\\${c}`);
     const ids = this.sql(
-      `SELECT message_id AS id FROM deliveries WHERE message_id LIKE @p
-       UNION SELECT message_id FROM received WHERE message_id LIKE @p LIMIT 10`,
-    ).all({ p: `${needle}%` }) as { id: string }[];
+      `SELECT message_id AS id FROM deliveries WHERE message_id LIKE @p ESCAPE '\\'
+       UNION SELECT message_id FROM received WHERE message_id LIKE @p ESCAPE '\\' LIMIT 10`,
+    ).all({ p: needle.length >= 4 ? `${literal}%` : literal }) as { id: string }[];
     const exact = ids.find((r) => r.id.toLowerCase() === needle);
     if (!exact && ids.length > 1) {
       throw new UsageError(

@@ -24,17 +24,27 @@ const ID_A = "7e57a11d-0000-4000-8000-000000000001";
 const ID_B = "7e57a11d-0000-4000-8000-000000000002";
 
 /** A project whose store holds two delivered events with ids that share their first characters. */
-async function storeWithTwoEvents(): Promise<string> {
-  receiver ??= await startReceiver(accept());
+async function storeWithTwoEvents(to: string): Promise<string> {
   const cwd = project();
   for (const id of [ID_A, ID_B]) {
     const sent = await runCli(
-      ["send", "OrderConfirmedEvent", "--to", `${receiver.url}/receiver`, "--message-id", id],
+      ["send", "OrderConfirmedEvent", "--to", `${to}/receiver`, "--message-id", id],
       { cwd },
     );
     expect(sent.code, sent.stderr).toBe(0);
   }
   return cwd;
+}
+
+/** One such project for the tests that only read it, and the receiver its events went to. */
+let shared: Promise<{ cwd: string; url: string }> | undefined;
+function readOnlyProject(): Promise<{ cwd: string; url: string }> {
+  shared ??= startReceiver(accept()).then(async (r) => {
+    const cwd = await storeWithTwoEvents(r.url);
+    await r.close();
+    return { cwd, url: r.url };
+  });
+  return shared;
 }
 
 /**
@@ -83,7 +93,8 @@ function runInTerminal(args: string[], cwd: string, columns: number): string | u
 
 describe("log and show (built CLI)", () => {
   it("log and show read a store they cannot write (file 444 in a folder 555): nothing is written", async () => {
-    const cwd = await storeWithTwoEvents();
+    receiver = await startReceiver(accept());
+    const cwd = await storeWithTwoEvents(receiver.url);
     const folder = join(cwd, ".norce-event");
     chmodSync(join(folder, "events.db"), 0o444);
     chmodSync(folder, 0o555);
@@ -113,7 +124,7 @@ describe("log and show (built CLI)", () => {
   });
 
   it("log --type with a typo gets the hint every command gives, exit 2", async () => {
-    const cwd = await storeWithTwoEvents();
+    const { cwd } = await readOnlyProject();
     const typo = await runCli(["log", "--type", "OrderConfirmd"], { cwd });
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(
@@ -150,7 +161,7 @@ describe("log and show (built CLI)", () => {
   });
 
   it("log fits an 80- and a 120-column terminal without wrapping, and keeps the target readable; full width in a pipe", async () => {
-    const cwd = await storeWithTwoEvents();
+    const { cwd, url } = await readOnlyProject();
     for (const columns of [80, 120]) {
       const out = runInTerminal(["log"], cwd, columns);
       if (out === undefined) {
@@ -164,15 +175,15 @@ describe("log and show (built CLI)", () => {
       // TARGET cut in the middle: the host's start and the path both show.
       expect(table[0]).toMatch(/127\.0\.0\.1:\S*\/receiver$/);
       expect(table[0]).toContain("7e57a11d");
-      if (columns === 120) expect(table[0]).toContain(`${new URL(receiver!.url).host}/receiver`);
+      if (columns === 120) expect(table[0]).toContain(`${new URL(url).host}/receiver`);
     }
     const piped = await runCli(["log"], { cwd });
-    expect(piped.stdout).toContain(`${receiver!.url}/receiver`);
+    expect(piped.stdout).toContain(`${url}/receiver`);
     expect(piped.stdout).toContain(ID_A);
   });
 
   it("show: an unknown id exits 1, an ambiguous prefix 2 naming the candidates", async () => {
-    const cwd = await storeWithTwoEvents();
+    const { cwd } = await readOnlyProject();
     const unknown = await runCli(["show", "0000dead"], { cwd });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no event with message id 0000dead/);
@@ -212,6 +223,40 @@ describe("log and show (built CLI)", () => {
     } finally {
       await self.close();
     }
+  });
+});
+
+describe("regressions found by the property test (test/e2e/cli-property.test.ts)", () => {
+  it("show with an empty id, a wildcard or too short a prefix: no event is picked at random", async () => {
+    const { cwd } = await readOnlyProject();
+    for (const [input, code, message] of [
+      ["", 2, /the message id is empty/],
+      [" ", 2, /the message id is empty/],
+      ["%", 2, /"%" is too short to look up/],
+      ["7e5", 2, /"7e5" is too short/],
+      ["7e57%", 1, /no event with message id 7e57%/],
+      ["____", 1, /no event with message id ____/],
+    ] as const) {
+      const run = await runCli(["show", input], { cwd });
+      expect(run.code, `show "${input}": ${run.stderr}`).toBe(code);
+      expect(run.stderr).toMatch(message);
+      expect(run.stdout).toBe("");
+    }
+    expect((await runCli(["replay", "%"], { cwd })).code).toBe(2);
+  });
+
+  it("log --type '' is a usage error, not every event", async () => {
+    const { cwd } = await readOnlyProject();
+    const run = await runCli(["log", "--type", ""], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--type is empty/);
+  });
+
+  it("test --timeout 0ms is a usage error, not seven failed cases", async () => {
+    const run = await runCli(["test", "--to", "http://127.0.0.1:1/", "--timeout", "0ms"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--timeout must be more than 0/);
+    expect(run.stdout).toBe("");
   });
 });
 

@@ -22,6 +22,11 @@ export async function runLog(options: LogOptions, globals: GlobalOptions): Promi
       hint: "received events have no delivery state; drop one of them",
     });
   }
+  if (options.type !== undefined && options.type.trim() === "") {
+    throw new UsageError("--type is empty", {
+      hint: "give an event type, e.g. --type OrderConfirmedEvent; norce-event types lists them",
+    });
+  }
   const project = loadProject(globals);
   try {
     const store = await storeToRead(project, "log", { readOnly: true });

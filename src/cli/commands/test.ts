@@ -27,6 +27,11 @@ export async function runTest(options: TestOptions, globals: GlobalOptions): Pro
       hint: "e.g. norce-event test --to http://localhost:3000/receiver --junit report.xml",
     });
   }
+  if (!(options.timeout > 0)) {
+    throw new UsageError(`--timeout must be more than 0 (got ${formatDuration(options.timeout)})`, {
+      hint: "Norce's is 5s, e.g. --timeout 5s",
+    });
+  }
   const url = parseTargetUrl(options.to);
   const types = selectEventTypes(options.types);
   const headers = parseHeaders(options.header);
