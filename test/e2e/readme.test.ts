@@ -273,7 +273,10 @@ async function runExample(example: Example, cwd: string): Promise<void> {
     }
     return;
   }
-  const problem = mismatch(example.shown, output);
+  const problem = mismatch(example.shown, output)?.replace(
+    /^line (\d+) of the output shown/,
+    (_, n: string) => `README.md:${example.line + Number(n)}`,
+  );
   expect(problem, `${where}\n  ${problem}${show}`).toBeUndefined();
   learnIds(example.shown, output);
 }
