@@ -95,7 +95,11 @@ function collect(child: ChildProcessWithoutNullStreams, timeoutMs: number): Prom
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`did not finish within ${timeoutMs} ms; output so far:\n${output}`));
+      reject(
+        new Error(
+          `did not finish within ${timeoutMs} ms (a long-running command needs a driver in DRIVERS in test/e2e/readme.test.ts, or the block a <!-- not run: <reason> --> comment); output so far:\n${output}`,
+        ),
+      );
     }, timeoutMs);
     child.on("close", (code, signal) => {
       clearTimeout(timer);

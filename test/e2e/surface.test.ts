@@ -340,7 +340,18 @@ describe("replay and resume options (built CLI)", () => {
     const cwd = project();
     const child: ChildProcess = spawn(
       process.execPath,
-      [BIN, "send", "JobCompletedEvent", "--to", failing.url, "-H", "X-Shop: nordic"],
+      // Backoff ÷10: the pending retry is due 500 ms later, so resume never waits long.
+      [
+        BIN,
+        "send",
+        "JobCompletedEvent",
+        "--to",
+        failing.url,
+        "-H",
+        "X-Shop: nordic",
+        "--time-scale",
+        "10",
+      ],
       { cwd, env: cliEnv() },
     );
     let out = "";
