@@ -276,6 +276,7 @@ describe("test (built CLI)", () => {
     expect(run.stdout).toMatch(
       /- fast enough: every answer within 5s\n\s+skipped: no answers to judge: 5 requests got no answer \(ECONNREFUSED/,
     );
+    expect(run.stdout).toMatch(/\n7 cases: .* · no answers · /);
     const json = await runCli(["test", "--to", url, "--types", "OrderConfirmedEvent", "--json"]);
     const fast = JSON.parse(json.stdout).cases.find((c: { id: string }) => c.id === "fast-enough");
     expect(fast.status).toBe("skipped");

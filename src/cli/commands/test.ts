@@ -110,5 +110,10 @@ function formatSummary(report: ContractReport, style: Style): string {
       ? [style.yellow(`${report.warnings} warning${report.warnings === 1 ? "" : "s"}`)]
       : []),
   ];
-  return `${report.cases.length} cases: ${parts.join(", ")} · latency p50 ${formatDuration(report.latencyMs.p50)}, p95 ${formatDuration(report.latencyMs.p95)} · ${formatDuration(report.durationMs)}`;
+  // Without a single answer there is no latency to report (refused connections are not answers).
+  const answered = report.cases.some((c) => c.answers.some((a) => a.status !== null));
+  const latency = answered
+    ? `latency p50 ${formatDuration(report.latencyMs.p50)}, p95 ${formatDuration(report.latencyMs.p95)}`
+    : "no answers";
+  return `${report.cases.length} cases: ${parts.join(", ")} · ${latency} · ${formatDuration(report.durationMs)}`;
 }
