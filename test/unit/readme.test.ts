@@ -82,6 +82,16 @@ describe("the README harness (test/helpers/readme.ts)", () => {
     expect(normalise("23:18:04.031  OrderConfirmedEvent  b5d7fc18  /receiver")).toBe(
       "<time> OrderConfirmedEvent <id8> /receiver",
     );
+    // A random seed of 8 digits is a seed, not a short id.
+    expect(normalise("(seed 77487767)")).toBe(normalise("(seed 422612651)"));
+    // A store path, absolute or relative; Standard Webhooks' timestamp and signature.
+    expect(normalise("recording to /tmp/x-1/.norce-event/events.db")).toBe(
+      normalise("recording to .norce-event/events.db"),
+    );
+    expect(normalise("webhook-timestamp: 1795863552")).toBe("webhook-timestamp: <epoch seconds>");
+    expect(normalise("webhook-signature: v1,J77wR2vbDtdbjG++0ZzNRjvUFbkG1ejZm5wqWTwPcBE=")).toBe(
+      "webhook-signature: v1,<signature>",
+    );
   });
 
   it("matches shown lines as contiguous runs between … lines, and names the first that differs", () => {
