@@ -79,7 +79,7 @@ function valuesFor(option: SurfaceOption): fc.Arbitrary<string> {
     "1h",
     "-",
     "a-folder",
-    "/nonexistent/file.json",
+    "missing/file.json",
     "OrderConfirmedEvent",
     "Order*",
     "orderconfirmedevnt",
@@ -107,6 +107,13 @@ function valuesFor(option: SurfaceOption): fc.Arbitrary<string> {
   if (long === "--host")
     return fc.constantFrom("127.0.0.1", "localhost", "", "no such host", "::1");
   const pool = fc.constantFrom(...common);
+  // Files are written (a store, a report, a config) only inside the run's scratch folder: an
+  // absolute path made up here must never create anything elsewhere on the machine.
+  if (["--store", "--junit", "--config", "--data"].includes(long)) {
+    return fc
+      .oneof({ arbitrary: pool, weight: 4 }, { arbitrary: fc.string({ maxLength: 12 }), weight: 1 })
+      .map((v) => (v.startsWith("/") ? `.${v}` : v));
+  }
   const choice = option.choices ? fc.constantFrom(...option.choices, "nope", "") : fc.constant("");
   return fc.oneof(
     { arbitrary: pool, weight: 4 },
@@ -123,7 +130,7 @@ const POSITIONALS = [
   "",
   "-",
   "a-folder",
-  "/nonexistent/file.json",
+  "missing/file.json",
   "7e57",
   "ffffffff-ffff-4fff-8fff-ffffffffffff",
 ];
