@@ -34,7 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
  * options and action are added only for the command being run: at start-up that is most of the
  * work commander does.
  */
-function define(
+function defineCommand(
   command: Command,
   configure: boolean,
   configureCommand: (cmd: Command) => unknown,
@@ -54,8 +54,18 @@ function commandIn(argv: readonly string[]): string | undefined {
   return words[0] === "help" ? words[1] : words[0];
 }
 
-function buildProgram(argv: readonly string[]): Command {
+/**
+ * The program for `argv`: every command declared, only the one being run configured (its
+ * options and action). `{ all: true }` configures every command: the whole CLI surface, which
+ * the tests walk to check that every option is exercised and to generate argument lists.
+ */
+export function buildProgram(argv: readonly string[], options: { all?: boolean } = {}): Command {
   const wanted = commandIn(argv);
+  const define = (
+    command: Command,
+    configure: boolean,
+    configureCommand: (cmd: Command) => unknown,
+  ) => defineCommand(command, options.all === true || configure, configureCommand);
   const program = new Command("norce-event")
     .description(
       "Norce Commerce Event on your laptop and in CI: realistic fake events delivered exactly as Norce delivers them, a local receiver, and contract tests.",
@@ -283,7 +293,11 @@ Examples:
         .option("-s, --seed <n>", "seed for the events", integer(0), 1)
         .addOption(tenantOptions.clientId())
         .addOption(tenantOptions.applicationId())
-        .option("--timeout <duration>", "Norce's per-attempt limit", duration, 5000)
+        .addOption(
+          new Option("--timeout <duration>", "Norce's per-attempt limit")
+            .argParser(duration)
+            .default(5000, "5s"),
+        )
         .option(
           "--scenarios [names]",
           "also the built-in scenarios (all, or e.g. order-lifecycle,product-update): in order, reordered, with duplicates",
@@ -517,11 +531,10 @@ Examples:
       cmd
         .option("--type <type>", "only this event type")
         .addOption(
-          new Option("--state <state>", "only sent events in this state").choices([
-            "pending",
-            "delivered",
-            "dead",
-          ]),
+          new Option(
+            "--state <state>",
+            "only events in this state (received: what listen recorded)",
+          ).choices(["pending", "delivered", "dead", "received"]),
         )
         .addOption(
           new Option("--direction <direction>", "only sent or received").choices([
@@ -672,11 +685,14 @@ function finish(code: number): void {
   process.exitCode = code;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.exitCode = reportError(error);
-  },
-);
+/** The command line as `bin/norce-event.js` runs it (importing this module runs nothing). */
+export function run(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.exitCode = reportError(error);
+    },
+  );
+}

@@ -160,18 +160,29 @@ export async function runContract(options: ContractOptions): Promise<ContractRep
     };
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
 
-    // The latency case judges every answer the other cases got.
-    const answers = results.flatMap((r) => r.answers);
+    // The latency case judges every answer the other cases got. A refused or reset connection
+    // is no answer (it says nothing about speed); a timeout is a late one.
+    const all = results.flatMap((r) => r.answers);
+    const answers = all.filter((a) => a.status !== null || isTimeout(a));
     const latency = percentiles(answers.map((a) => a.latencyMs));
-    const slow = answers.filter((a) => a.error?.startsWith("timed out") || a.latencyMs > timeoutMs);
+    const slow = answers.filter((a) => isTimeout(a) || a.latencyMs > timeoutMs);
     const fast: CaseResult = {
       id: "fast-enough",
       group: "latency",
       name: `fast enough: every answer within ${formatDuration(timeoutMs)}`,
       status: answers.length === 0 ? "skipped" : slow.length === 0 ? "passed" : "failed",
-      detail: `p50 ${formatDuration(latency.p50)} · p95 ${formatDuration(latency.p95)} · max ${formatDuration(latency.max)} over ${answers.length} answers`,
+      ...(answers.length > 0
+        ? {
+            detail: `p50 ${formatDuration(latency.p50)} · p95 ${formatDuration(latency.p95)} · max ${formatDuration(latency.max)} over ${answers.length} answer${answers.length === 1 ? "" : "s"}`,
+          }
+        : {}),
       ...(answers.length === 0
-        ? { reason: "no answers to judge" }
+        ? {
+            reason:
+              all.length > 0
+                ? `no answers to judge: ${all.length} request${all.length === 1 ? "" : "s"} got no answer (${all[0]!.error})`
+                : "no answers to judge",
+          }
         : slow.length > 0
           ? {
               reason: `${slow.length} of ${answers.length} answers took longer than ${formatDuration(timeoutMs)} (p50 ${formatDuration(latency.p50)}, p95 ${formatDuration(latency.p95)}); Norce counts those as failed and retries them`,
@@ -397,6 +408,10 @@ export function toAnswer(
     latencyMs: got.latencyMs,
     body: maskText(body, ctx.secrets),
   };
+}
+
+function isTimeout(answer: CaseAnswer): boolean {
+  return answer.error?.startsWith("timed out") ?? false;
 }
 
 export function isOk(answer: CaseAnswer): boolean {

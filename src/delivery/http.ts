@@ -154,7 +154,8 @@ export async function postWithRedirects(
       if (next === request.url || redirects.some((r) => r.from === next)) {
         return failed(started, url, redirects, response.status, {
           code: "REDIRECT_LOOP",
-          message: `redirect loop: ${[...redirects.map((r) => r.from), next].map(pathOf).join(" → ")}`,
+          // Each URL with the status it answered: "/a (302) → /b (307) → /a".
+          message: `redirect loop: ${[...redirects.map((r) => `${pathOf(r.from)} (${r.status})`), pathOf(next)].join(" → ")}`,
         });
       }
       if (redirects.length > request.maxRedirects) {

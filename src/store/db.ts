@@ -9,14 +9,14 @@
  * batches. A pending delivery's state is committed before each wait, so a crash loses nothing
  * that `resume` needs. Secret header values are never written: templates and masked values only.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Attempt, NextAttempt } from "../delivery/engine.js";
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { NorceEvent } from "../events/event.js";
 import { maskedHeadersJson, problemsJson, type ReceivedEvent } from "../listener/server.js";
-import { StoreError } from "../shared/errors.js";
+import { StoreError, UsageError } from "../shared/errors.js";
 import { maskPath, maskText, maskUrl } from "../shared/secrets.js";
 import type { StoredHeader } from "./templates.js";
 import { type StoreWriter, startWriter, type WriteOp } from "./writer.js";
@@ -207,17 +207,32 @@ export class EventStore {
   private keys = 0;
   private closed = false;
   private broken: StoreError | undefined;
+  /** Records older than this (epoch ms) are not shown: a read-only store cannot remove them. */
+  private visibleFrom = 0;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
   }
 
-  /** Open (or create) the store at `path`, removing records older than `retentionMs`. */
+  /**
+   * Open (or create) the store at `path`, removing records older than `retentionMs`. With
+   * `readOnly` (log, show) nothing is written: older records are only hidden, and a store in a
+   * folder this user cannot write (where SQLite cannot create its WAL index) is read from a copy in
+   * memory, as it was last checkpointed.
+   */
   static open(
     path: string,
-    options: { retentionMs?: number; mustExist?: boolean } = {},
+    options: { retentionMs?: number; mustExist?: boolean; readOnly?: boolean } = {},
   ): EventStore {
+    if (options.readOnly) {
+      const store = EventStore.openReadOnly(path);
+      if (store) {
+        store.visibleFrom = Date.now() - (options.retentionMs ?? DEFAULT_RETENTION_MS);
+        return store;
+      }
+      // An older store: it needs its migrations, which write (and say so if they cannot).
+    }
     const isNew = !existsSync(path);
     if (isNew && options.mustExist) {
       throw new StoreError(path, "no event store here yet", {
@@ -252,6 +267,52 @@ export class EventStore {
     } catch (error) {
       db?.close();
       if (error instanceof StoreError) throw error;
+      throw explainSqliteError(path, error);
+    }
+  }
+
+  /**
+   * The store opened without writing anything, or undefined when it needs a migration first.
+   * SQLite opens a WAL-mode file read-only only where it can create (or find) the `-shm` index
+   * beside it; in a folder this user cannot write, the file is read into memory instead.
+   */
+  private static openReadOnly(path: string): EventStore | undefined {
+    if (!existsSync(path)) {
+      throw new StoreError(path, "no event store here yet", {
+        hint: "send or listen first (they record events), or point --store at the right file",
+      });
+    }
+    let db: Database.Database | undefined;
+    try {
+      try {
+        db = new Database(path, { readonly: true, fileMustExist: true, timeout: 5000 });
+        db.pragma("user_version", { simple: true });
+      } catch (error) {
+        const code = (error as { code?: string }).code ?? "";
+        if (!/^SQLITE_(READONLY|CANTOPEN)/.test(code)) throw error;
+        db?.close();
+        const image = readFileSync(path);
+        // An in-memory copy cannot use a WAL: mark the copy as a rollback-journal file.
+        if (image.length > 19 && image[18] === 2) image[18] = image[19] = 1;
+        db = new Database(image, { readonly: true });
+      }
+      const version = db.pragma("user_version", { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new StoreError(
+          path,
+          `was written by a newer norce-event (store version ${version})`,
+          {
+            hint: "update norce-event, or use another --store",
+          },
+        );
+      }
+      if (version < SCHEMA_VERSION) {
+        db.close();
+        return undefined;
+      }
+      return new EventStore(path, db);
+    } catch (error) {
+      db?.close();
       throw explainSqliteError(path, error);
     }
   }
@@ -428,7 +489,7 @@ export class EventStore {
   log(filter: LogFilter = {}): LogRow[] {
     const limit = filter.limit ?? 50;
     const rows: LogRow[] = [];
-    const since = filter.since ?? 0;
+    const since = Math.max(filter.since ?? 0, this.visibleFrom);
     const typeClause = filter.type ? " AND type = @type COLLATE NOCASE" : "";
     if (filter.direction !== "received") {
       const stateClause = filter.state ? " AND state = @state" : "";
@@ -453,21 +514,24 @@ export class EventStore {
     return rows.sort((a, b) => b.time - a.time).slice(0, limit);
   }
 
-  /** Deliveries and received requests of a message id (or a unique prefix of one, 4+ characters). */
+  /**
+   * Deliveries and received requests of a message id, or of a unique prefix of one (4+
+   * characters; a shorter one must be the whole id).
+   */
   find(
     idOrPrefix: string,
   ): { messageId: string; deliveries: DeliveryRecord[]; received: ReceivedRecord[] } | undefined {
-    const needle = idOrPrefix.trim().toLowerCase().replace(/[%_]/g, "");
-    // LIKE is case-insensitive for ASCII, as message ids are.
+    const needle = idOrPrefix.trim().toLowerCase();
+    // LIKE is case-insensitive for ASCII, as message ids are; % and _ in the input are literal.
+    const literal = needle.replace(/[\\%_]/g, (c) => `\\${c}`);
     const ids = this.sql(
-      `SELECT message_id AS id FROM deliveries WHERE message_id LIKE @p
-       UNION SELECT message_id FROM received WHERE message_id LIKE @p LIMIT 10`,
-    ).all({ p: `${needle}%` }) as { id: string }[];
+      `SELECT message_id AS id FROM deliveries WHERE message_id LIKE @p ESCAPE '\\'
+       UNION SELECT message_id FROM received WHERE message_id LIKE @p ESCAPE '\\' LIMIT 10`,
+    ).all({ p: needle.length >= 4 ? `${literal}%` : literal }) as { id: string }[];
     const exact = ids.find((r) => r.id.toLowerCase() === needle);
     if (!exact && ids.length > 1) {
-      throw new StoreError(
-        this.path,
-        `"${idOrPrefix}" matches several message ids: ${ids.map((r) => r.id).join(", ")}`,
+      throw new UsageError(
+        `"${idOrPrefix}" matches several message ids in ${this.path}: ${ids.map((r) => r.id).join(", ")}`,
         { hint: "give more of the id" },
       );
     }

@@ -155,7 +155,7 @@ describe("delivery engine against a real server", () => {
       policy: { maxRetries: 0 },
     });
     expect(loop.attempts[0]?.error?.code).toBe("REDIRECT_LOOP");
-    expect(loop.attempts[0]?.error?.message).toContain("/a → /b → /a");
+    expect(loop.attempts[0]?.error?.message).toContain("/a (302) → /b (302) → /a");
     const far = await deliverEvent(fakeEvent("OrderConfirmedEvent"), {
       to: `${receiver.url}/hop/0`,
       policy: { maxRetries: 0 },

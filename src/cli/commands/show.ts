@@ -16,7 +16,7 @@ export async function runShow(
 ): Promise<number> {
   const project = loadProject(globals);
   try {
-    const store = await storeToRead(project, "show");
+    const store = await storeToRead(project, "show", { readOnly: true });
     const found = findStoredEvent(store, messageId);
     if (options.json) {
       print(JSON.stringify(found, null, 2));

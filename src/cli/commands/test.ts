@@ -32,6 +32,11 @@ export async function runTest(options: TestOptions, globals: GlobalOptions): Pro
       hint: "e.g. norce-event test --to http://localhost:3000/receiver --junit report.xml",
     });
   }
+  if (!(options.timeout > 0)) {
+    throw new UsageError(`--timeout must be more than 0 (got ${formatDuration(options.timeout)})`, {
+      hint: "Norce's is 5s, e.g. --timeout 5s",
+    });
+  }
   const url = parseTargetUrl(options.to);
   const types = selectEventTypes(options.types);
   const headers = parseHeaders(options.header);
@@ -115,5 +120,10 @@ function formatSummary(report: ContractReport, style: Style): string {
       ? [style.yellow(`${report.warnings} warning${report.warnings === 1 ? "" : "s"}`)]
       : []),
   ];
-  return `${report.cases.length} cases: ${parts.join(", ")} · latency p50 ${formatDuration(report.latencyMs.p50)}, p95 ${formatDuration(report.latencyMs.p95)} · ${formatDuration(report.durationMs)}`;
+  // Without a single answer there is no latency to report (refused connections are not answers).
+  const answered = report.cases.some((c) => c.answers.some((a) => a.status !== null));
+  const latency = answered
+    ? `latency p50 ${formatDuration(report.latencyMs.p50)}, p95 ${formatDuration(report.latencyMs.p95)}`
+    : "no answers";
+  return `${report.cases.length} cases: ${parts.join(", ")} · ${latency} · ${formatDuration(report.durationMs)}`;
 }

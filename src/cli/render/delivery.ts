@@ -71,7 +71,8 @@ export function formatAttemptLine(
     what = colour(`${attempt.status} ${attempt.statusText ?? ""}`.trim());
   }
   const via =
-    attempt.redirects.length > 0
+    // A loop's message already names every hop with its status.
+    attempt.redirects.length > 0 && attempt.error?.code !== "REDIRECT_LOOP"
       ? style.dim(` via ${attempt.redirects.map(formatRedirect).join(", ")}`)
       : "";
   const latency = style.dim(formatDuration(attempt.latencyMs));
