@@ -30,7 +30,9 @@ const KEYS: readonly (readonly [string, (body: Record<string, unknown>) => unkno
 ];
 
 export function createSequenceTracker(limit = 10_000) {
-  const counts = new Map<string, { n: number; ids: Set<string> }>();
+  // Per key only a count: the listener's retry tracking already tells a retry from a new event
+  // (attempt > 1), so nothing grows with the number of events that share a key.
+  const counts = new Map<string, number>();
   return {
     see(event: ReceivedEvent): SequencePosition | undefined {
       const body = event.body;
@@ -39,19 +41,15 @@ export function createSequenceTracker(limit = 10_000) {
         const value = read(body as Record<string, unknown>);
         if (typeof value !== "string" && typeof value !== "number") continue;
         const key = `${label} ${String(value).slice(0, 80)}`;
-        let entry = counts.get(key);
-        if (!entry) {
+        let n = counts.get(key);
+        if (n === undefined) {
           // Bounded: a long-running listener forgets the oldest sequences.
           if (counts.size >= limit) counts.delete(counts.keys().next().value!);
-          entry = { n: 0, ids: new Set() };
-          counts.set(key, entry);
+          n = 0;
         }
-        const id = event.messageId ?? "";
-        if (!entry.ids.has(id)) {
-          entry.ids.add(id);
-          entry.n++;
-        }
-        return { label: key, n: entry.n };
+        if (event.attempt === 1 || n === 0) n++;
+        counts.set(key, n);
+        return { label: key, n };
       }
       return undefined;
     },

@@ -9,7 +9,7 @@ import { BIN, cliEnv, runCli } from "../helpers/cli.js";
 import { startListen } from "../helpers/listen.js";
 
 function startInspect(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [BIN, "inspect", ...args], { cwd, env: cliEnv() });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv() });
   let err = "";
   child.stderr.setEncoding("utf8").on("data", (d: string) => {
     err += d;
@@ -52,7 +52,7 @@ describe("inspector on the command line", () => {
     const listen = await startListen(["--no-body"], { cwd });
     await runCli(["send", "JobCompletedEvent", "--to", listen.url, "--seed", "1"], { cwd });
     await listen.stop();
-    const inspect = startInspect(["--port", "0", "--time-scale", "1000"], cwd);
+    const inspect = startInspect(["inspect", "--port", "0", "--time-scale", "1000"], cwd);
     await until(() => /inspector on (http:\S+)/.test(inspect.stderr()));
     const url = /inspector on (http:\S+)/.exec(inspect.stderr())![1]!;
     const meta = (await (await fetch(`${url}api/meta`)).json()) as {

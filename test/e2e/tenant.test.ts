@@ -71,12 +71,33 @@ describe("one tenant (built CLI)", () => {
     receiver = await startReceiver(accept());
     const cwd = project();
     const sent = await runCli(
-      ["send", "OrderConfirmedEvent", "--to", receiver.url, "--client-id", "1001", "--no-store"],
+      [
+        "send",
+        "OrderConfirmedEvent",
+        "--to",
+        receiver.url,
+        "--client-id",
+        "1001",
+        "--application-id",
+        "77",
+        "--no-store",
+      ],
       { cwd },
     );
     expect(sent.code).toBe(0);
+    expect(JSON.parse(receiver.requests[0]!.body).ApplicationId).toBe(77);
     const tested = await runCli(
-      ["test", "--to", receiver.url, "--types", "Order*", "--client-id", "1001"],
+      [
+        "test",
+        "--to",
+        receiver.url,
+        "--types",
+        "Order*",
+        "--client-id",
+        "1001",
+        "--application-id",
+        "77,78",
+      ],
       { cwd },
     );
     expect(tested.code).toBe(0);
@@ -89,9 +110,18 @@ describe("one tenant (built CLI)", () => {
     });
     expect(parsed.length).toBeGreaterThan(8);
     expect(new Set(parsed.map((b) => b.ClientId))).toEqual(new Set([1001]));
-    const demo = await runCli(["demo", "--time-scale", "1000", "--client-id", "1001"], { cwd });
+    const applications = new Set(
+      (parsed as { ApplicationId?: number }[]).slice(1).map((b) => b.ApplicationId),
+    );
+    applications.delete(undefined);
+    expect([...applications].every((id) => id === 77 || id === 78)).toBe(true);
+    const demo = await runCli(
+      ["demo", "--time-scale", "1000", "--client-id", "1001", "--application-id", "55"],
+      { cwd },
+    );
     expect(demo.code).toBe(0);
     expect(demo.stdout).toContain('"ClientId": 1001');
+    expect(demo.stdout).toContain('"ApplicationId": 55');
   });
 
   it("init writes the client; a bad --client-id is a usage error", async () => {
