@@ -6,7 +6,16 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { reportError } from "./errors.js";
 import type { GlobalOptions } from "./globals.js";
-import { collect, decimal, duration, httpStatus, integer, list, size } from "./options.js";
+import {
+  collect,
+  decimal,
+  duration,
+  httpStatus,
+  integer,
+  list,
+  positiveDuration,
+  size,
+} from "./options.js";
 import { guardBrokenPipe } from "./output.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -143,10 +152,7 @@ Docs: the README, or norce-event <command> --help.`,
         .option("--force", "send a type the config switches off")
         .option("-c, --concurrency <n>", "requests in flight with --count", integer(1, 1024), 8)
         .option("--message-id <id>", "use this Norce-Event-Message-Id (default: a new UUID)")
-        .option(
-          "--sign-secret <whsec_...>",
-          "add Standard Webhooks signature headers (Norce itself signs nothing)",
-        )
+        .addOption(deliveryOptions.signSecret())
         .option("--dry-run", "print the exact request and send nothing")
         .option("--json", "one JSON object per attempt and a summary; nothing else on stdout")
         .option("--show-secrets", "show secret header values (masked by default)")
@@ -203,7 +209,7 @@ Examples:
           collect,
         )
         .option(
-          "--sign-secret <whsec_...>",
+          "--sign-secret <secret>",
           "verify Standard Webhooks signatures (from send --sign-secret)",
         )
         .option(
@@ -444,6 +450,7 @@ Examples:
         .addOption(deliveryOptions.maxRetries())
         .addOption(deliveryOptions.noRetry())
         .addOption(deliveryOptions.timeScale())
+        .addOption(deliveryOptions.signSecret())
         .option("--json", "one JSON object per attempt and a summary")
         .action(async (messageId: string, options, command: Command) => {
           const { runReplay } = await import("./commands/replay.js");
@@ -463,6 +470,7 @@ Examples:
         )
         .option("-t, --to <url>", "send them to another receiver")
         .option("--time-scale <n>", "divide the remaining delays by n", decimal(0.000001))
+        .addOption(deliveryOptions.signSecret())
         .option("--json", "one JSON object per attempt and a summary per event")
         .action(async (options, command: Command) => {
           const { runResume } = await import("./commands/resume.js");
@@ -477,13 +485,19 @@ Examples:
 const deliveryOptions = {
   timeout: () =>
     new Option("--timeout <duration>", "per attempt, as Norce's")
-      .argParser(duration)
+      .argParser(positiveDuration)
       .default(5000, "5s"),
   maxRetries: () =>
     new Option("--max-retries <n>", "retries after the first attempt (Norce: 16)").argParser(
       integer(0, 16),
     ),
   noRetry: () => new Option("--no-retry", "send once; no retries"),
+  // `<secret>`, not `<whsec_...>`: a placeholder ending in "..." makes commander collect a list.
+  signSecret: () =>
+    new Option(
+      "--sign-secret <secret>",
+      "add Standard Webhooks signature headers, whsec_… (Norce itself signs nothing)",
+    ),
   timeScale: () =>
     new Option(
       "--time-scale <n>",

@@ -16,7 +16,7 @@ import type { Attempt, NextAttempt } from "../delivery/engine.js";
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { NorceEvent } from "../events/event.js";
 import { maskedHeadersJson, problemsJson, type ReceivedEvent } from "../listener/server.js";
-import { StoreError } from "../shared/errors.js";
+import { StoreError, UsageError } from "../shared/errors.js";
 import type { StoredHeader } from "./templates.js";
 import { type StoreWriter, startWriter, type WriteOp } from "./writer.js";
 
@@ -54,7 +54,8 @@ export interface DeliveryRecord {
   lastError: string | null;
   nextAttempt: number | null;
   nextDueAt: number | null;
-  policy: Pick<DeliveryPolicy, "timeoutMs" | "maxRetries" | "timeScale">;
+  /** `signed`: sent with `--sign-secret` (the key itself is never stored). */
+  policy: Pick<DeliveryPolicy, "timeoutMs" | "maxRetries" | "timeScale"> & { signed?: boolean };
   ownerPid: number | null;
   createdAt: number;
   updatedAt: number;
@@ -151,7 +152,7 @@ export class EventStore {
     let db: Database.Database | undefined;
     try {
       if (isNew) {
-        mkdirSync(dirname(path), { recursive: true });
+        makeFolders(path, dirname(path));
         // The store holds payloads and masked headers: keep it out of version control.
         const ignore = `${dirname(path)}/.gitignore`;
         if (!existsSync(ignore)) writeFileSync(ignore, "# norce-event's local event store\n*\n");
@@ -175,7 +176,7 @@ export class EventStore {
       return store;
     } catch (error) {
       db?.close();
-      if (error instanceof StoreError) throw error;
+      if (error instanceof StoreError || error instanceof UsageError) throw error;
       throw explainSqliteError(path, error);
     }
   }
@@ -462,6 +463,36 @@ function explainSqliteError(path: string, error: unknown): StoreError {
     });
   }
   return new StoreError(path, message, { cause: error });
+}
+
+/**
+ * `mkdir -p` without `{ recursive: true }`: Node's recursive mkdir spins forever on a path it
+ * cannot create under some file systems (e.g. /proc/forbidden/x.db, 100% CPU). Walk up to the
+ * first folder that exists and create the rest one by one; any failure is a one-line usage error.
+ */
+function makeFolders(path: string, folder: string): void {
+  const missing: string[] = [];
+  let at = folder;
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") continue;
+      throw new UsageError(
+        `event store ${path}: cannot create the folder ${dir} (${code ?? "error"})`,
+        {
+          hint: "point --store at a file in a folder you can write, or use --no-store",
+        },
+      );
+    }
+  }
 }
 
 /** An attempt as the store keeps it. */

@@ -17,10 +17,15 @@ export interface RecordingRun {
   policyJson: string;
 }
 
+/**
+ * `signed`: the delivery was signed (`--sign-secret`). Only that fact is kept, in the policy JSON,
+ * never the key: `resume`/`replay` then ask for the key instead of sending unsigned attempts.
+ */
 export function recordingRun(
   url: string,
   headers: StoredHeader[],
   policy: DeliveryPolicy,
+  options: { signed?: boolean } = {},
 ): RecordingRun {
   return {
     url,
@@ -29,6 +34,7 @@ export function recordingRun(
       timeoutMs: policy.timeoutMs,
       maxRetries: policy.maxRetries,
       timeScale: policy.timeScale,
+      ...(options.signed ? { signed: true } : {}),
     }),
   };
 }

@@ -1,5 +1,6 @@
 import { parseHeaders } from "../../delivery/headers.js";
 import { createPolicy } from "../../delivery/policy.js";
+import { parseSigningSecret } from "../../delivery/signing.js";
 import { findEventType } from "../../events/catalog.js";
 import { UsageError } from "../../shared/errors.js";
 import { parseTargetUrl } from "../../shared/url.js";
@@ -11,7 +12,17 @@ import {
   type StoredHeader,
   toStoredHeaders,
 } from "../../store/templates.js";
-import { deliverShown, loadStyle, secretValues } from "../deliveries.js";
+import {
+  checkHeaderValues,
+  checkRetryOptions,
+  deliverShown,
+  endCaretLine,
+  loadStyle,
+  requireSigningKey,
+  retriesCutBy,
+  sayResume,
+  secretValues,
+} from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { findStoredEvent, loadProject, storeToRead } from "../project.js";
@@ -25,6 +36,7 @@ export interface ReplayOptions {
   maxRetries?: number;
   retry: boolean;
   timeScale?: number;
+  signSecret?: string;
   json?: boolean;
 }
 
@@ -33,6 +45,7 @@ export async function runReplay(
   options: ReplayOptions,
   globals: GlobalOptions,
 ): Promise<number> {
+  checkRetryOptions(options);
   const project = loadProject(globals);
   try {
     const store = await storeToRead(project, "replay");
@@ -65,12 +78,19 @@ export async function runReplay(
     const given = parseHeaders(options.header);
     const stored: StoredHeader[] = sent ? sent.headers : receivedStaticHeaders(received!);
     const headers = restoreHeaders(stored, given, `${found.messageId}`);
+    checkHeaderValues(headers);
+    // Sent signed (the policy says so), or received with a signature: replay it signed too.
+    const signed = sent
+      ? sent.policy.signed === true
+      : Object.keys(received!.headers).some((name) => name.toLowerCase() === "webhook-signature");
+    requireSigningKey(signed ? 1 : 0, options.signSecret, "replay");
+    const signingKey = options.signSecret ? parseSigningSecret(options.signSecret) : undefined;
     const policy = createPolicy({
       timeoutMs: options.timeout,
       timeScale: options.timeScale ?? project.config?.data.timeScale ?? 1,
       maxRetries: options.retry === false ? 0 : (options.maxRetries ?? 16),
     });
-    const signal = interruptSignal();
+    const signal = interruptSignal(endCaretLine);
     try {
       const delivery = await deliverShown(
         event,
@@ -85,6 +105,8 @@ export async function runReplay(
           ],
           policy,
           signal: signal.signal,
+          ...(signingKey ? { signingKey } : {}),
+          ...(retriesCutBy(options) ? { cutBy: retriesCutBy(options)! } : {}),
         },
         {
           json: options.json ?? false,
@@ -93,6 +115,7 @@ export async function runReplay(
         },
         store,
       );
+      if (delivery.outcome === "interrupted") sayResume(store, 1);
       return delivery.outcome === "delivered"
         ? EXIT_OK
         : delivery.outcome === "dead"

@@ -13,7 +13,18 @@ import { type LoadedConfig, settingsFor } from "../../store/config.js";
 import type { EventStore } from "../../store/db.js";
 import { recordDelivery, recordingRun } from "../../store/recorder.js";
 import { resolveTemplate, type StoredHeader, toStoredHeaders } from "../../store/templates.js";
-import { deliverShown, loadStyle, type Output, secretValues } from "../deliveries.js";
+import {
+  checkHeaderValues,
+  checkMessageId,
+  checkRetryOptions,
+  deliverShown,
+  endCaretLine,
+  loadStyle,
+  type Output,
+  retriesCutBy,
+  sayResume,
+  secretValues,
+} from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { createWriter, print, say } from "../output.js";
@@ -75,6 +86,7 @@ async function send(
   let type = typeArg;
   let to = options.to;
 
+  checkSendOptions(options);
   if (options.all) {
     if (type)
       throw new UsageError("send --all sends every enabled type; leave out the type", {
@@ -83,7 +95,7 @@ async function send(
     return await sendAll(options, globals, project);
   }
   if (!type || (!to && !(type && settingsFor(config, getEventType(type).name).url))) {
-    if (type && !to) {
+    if (type && !to && (!isInteractive() || options.json)) {
       throw new UsageError(
         `send needs --to <url>, or a url for ${getEventType(type).name} in norce-event.config.json`,
         {
@@ -102,6 +114,7 @@ async function send(
     to = answers.to;
     headerArgs = [...headerArgs, ...answers.headers];
     editedPayload = answers.payload;
+    checkHeaderValues(parseHeaders(answers.headers));
     const flags = answers.headers.map((h) => ` -H "${h.split(":")[0]}: …"`).join("");
     say(`tip: next time, norce-event send ${type} --to ${to}${flags}`);
   }
@@ -127,12 +140,22 @@ async function send(
   };
 
   if (options.dryRun) {
-    printDryRun(sample, target, signingKey, options);
+    // Every request --count would send, each as it would go (a blank line between them).
+    const count = options.count ?? 1;
+    for (let index = 0; index < count; index++) {
+      if (index > 0 && !options.json) print();
+      printDryRun(index === 0 ? sample : makeEvent(index), target, signingKey, options);
+    }
+    if (!options.json) {
+      say(
+        `(dry run: nothing was sent to ${target.url}${count > 1 ? `; ${count} requests shown` : ""})`,
+      );
+    }
     return EXIT_OK;
   }
 
   const store = await project.store();
-  const signal = interruptSignal();
+  const signal = interruptSignal(endCaretLine);
   try {
     const count = options.count ?? 1;
     if (count === 1) {
@@ -143,6 +166,7 @@ async function send(
         signingKey,
         output,
         store,
+        cutBy: retriesCutBy(options),
       });
       if (delivery.outcome === "interrupted") sayResume(store, 1);
       return exitCode([delivery.outcome]);
@@ -188,7 +212,7 @@ async function sendAll(
   };
   const payload = await payloadOptions(options); // --data is read once, for every type
   const store = await project.store();
-  const signal = interruptSignal();
+  const signal = interruptSignal(endCaretLine);
   const outcomes: Delivery["outcome"][] = [];
   try {
     for (const [index, info] of enabled.entries()) {
@@ -212,6 +236,7 @@ async function sendAll(
         signingKey,
         output,
         store,
+        cutBy: retriesCutBy(options),
       });
       outcomes.push(delivery.outcome);
     }
@@ -244,7 +269,9 @@ async function sendMany(
     !output.json && process.stderr.isTTY ? await createProgress(run.count) : undefined;
   const deadList: Delivery[] = [];
   const lines = createWriter();
-  const recordingFor = store ? recordingRun(target.url, target.stored, policy) : undefined;
+  const recordingFor = store
+    ? recordingRun(target.url, target.stored, policy, { signed: Boolean(signingKey) })
+    : undefined;
   const summary = await deliverMany({
     to: target.url,
     headers: target.headers,
@@ -316,6 +343,7 @@ function deliverTo(
     signingKey: Buffer | undefined;
     output: Output;
     store: EventStore | undefined;
+    cutBy?: string | undefined;
   },
 ): Promise<Delivery> {
   return deliverShown(
@@ -328,6 +356,7 @@ function deliverTo(
       signal: run.signal,
       seed: run.seed,
       ...(run.signingKey ? { signingKey: run.signingKey } : {}),
+      ...(run.cutBy ? { cutBy: run.cutBy } : {}),
     },
     run.output,
     run.store,
@@ -367,6 +396,7 @@ function resolveTarget(
   for (const [name, value] of Object.entries(flagHeaders)) {
     headers[name] = resolveTemplate(value, { field: `-H ${name}` });
   }
+  checkHeaderValues(headers);
   const stored: StoredHeader[] = [
     ...fromConfig.map(([name, template]) => ({ name, template })),
     ...toStoredHeaders(flagHeaders),
@@ -382,18 +412,29 @@ function policyFrom(options: SendOptions, config: LoadedConfig | undefined): Del
   });
 }
 
+/** Options that contradict each other, or that one of them would silently drop. */
+function checkSendOptions(options: SendOptions): void {
+  checkRetryOptions(options);
+  if (options.messageId !== undefined) {
+    const several = options.all
+      ? "--all"
+      : (options.count ?? 1) > 1
+        ? `--count ${options.count}`
+        : undefined;
+    if (several) {
+      throw new UsageError(`--message-id gives one event its id; ${several} sends several events`, {
+        hint: "leave out --message-id (each event gets its own UUID), or send one event",
+      });
+    }
+    const warning = checkMessageId(options.messageId);
+    if (warning) say(`warning: ${warning}`);
+  }
+}
+
 function warnDropped(headers: Record<string, string>, signing: boolean): void {
   for (const name of staticHeaders(headers, signing).dropped) {
     say(
       `warning: header ${name} dropped: Norce's system headers take precedence over headers you add`,
-    );
-  }
-}
-
-function sayResume(store: EventStore | undefined, pending: number): void {
-  if (store && pending > 0) {
-    say(
-      `${pending === 1 ? "The event is" : `${pending} events are`} pending in ${store.path}; norce-event resume continues where ${pending === 1 ? "it" : "they"} left off.`,
     );
   }
 }
@@ -452,5 +493,4 @@ function printDryRun(
   for (const [name, value] of Object.entries(shown)) print(`${name}: ${value}`);
   print();
   print(body);
-  say(`(dry run: nothing was sent to ${target.url})`);
 }
