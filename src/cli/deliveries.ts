@@ -3,12 +3,14 @@
  */
 import { type DeliverOptions, type Delivery, deliverEvent } from "../delivery/engine.js";
 import { createPolicy } from "../delivery/policy.js";
+import { parseSigningSecret } from "../delivery/signing.js";
 import type { NorceEvent } from "../events/event.js";
 import { UsageError } from "../shared/errors.js";
 import { isSecretHeader } from "../shared/secrets.js";
+import type { LoadedConfig } from "../store/config.js";
 import type { DeliveryRecord, EventStore } from "../store/db.js";
 import { combineHooks, recordDelivery, recordingRun } from "../store/recorder.js";
-import type { StoredHeader } from "../store/templates.js";
+import { resolveTemplate, type StoredHeader } from "../store/templates.js";
 import type { GlobalOptions } from "./globals.js";
 import { print, say } from "./output.js";
 import {
@@ -55,15 +57,32 @@ export function sayResume(store: EventStore | undefined, pending: number): void 
  */
 export function requireSigningKey(
   signed: number,
-  given: string | undefined,
+  key: Buffer | undefined,
   command: "resume" | "replay",
 ): void {
-  if (signed > 0 && !given) {
+  if (signed > 0 && !key) {
     throw new UsageError(
       `${signed === 1 ? "the event was" : `${signed} events were`} sent signed, and the key is not stored: ${command} needs --sign-secret`,
-      { hint: `norce-event ${command} … --sign-secret whsec_… (the same key as before)` },
+      {
+        hint: `norce-event ${command} … --sign-secret whsec_… (the same key as before), or signSecret in the config`,
+      },
     );
   }
+}
+
+/**
+ * The signing key: `--sign-secret`, else the config's `signSecret` (a `${VAR}` reference,
+ * resolved now). Undefined when neither is given.
+ */
+export function signingKeyFrom(
+  given: string | undefined,
+  config: LoadedConfig | undefined,
+): Buffer | undefined {
+  if (given !== undefined) return parseSigningSecret(given);
+  const template = config?.data.signSecret;
+  if (!template) return undefined;
+  const value = resolveTemplate(template, { file: config.shown, field: "signSecret" });
+  return parseSigningSecret(value, `${config.shown}: signSecret`);
 }
 
 /** The first 8 characters of a message id: enough to tell events apart, and `show` takes it. */

@@ -1,6 +1,5 @@
 import { parseHeaders } from "../../delivery/headers.js";
 import { createPolicy } from "../../delivery/policy.js";
-import { parseSigningSecret } from "../../delivery/signing.js";
 import { findEventType } from "../../events/catalog.js";
 import { UsageError } from "../../shared/errors.js";
 import { parseTargetUrl } from "../../shared/url.js";
@@ -22,6 +21,7 @@ import {
   retriesCutBy,
   sayResume,
   secretValues,
+  signingKeyFrom,
 } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
@@ -83,8 +83,8 @@ export async function runReplay(
     const signed = sent
       ? sent.policy.signed === true
       : Object.keys(received!.headers).some((name) => name.toLowerCase() === "webhook-signature");
-    requireSigningKey(signed ? 1 : 0, options.signSecret, "replay");
-    const signingKey = options.signSecret ? parseSigningSecret(options.signSecret) : undefined;
+    const signingKey = signingKeyFrom(options.signSecret, project.config);
+    requireSigningKey(signed ? 1 : 0, signingKey, "replay");
     const policy = createPolicy({
       timeoutMs: options.timeout,
       timeScale: options.timeScale ?? project.config?.data.timeScale ?? 1,

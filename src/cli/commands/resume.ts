@@ -1,6 +1,5 @@
 import type { Delivery } from "../../delivery/engine.js";
 import { parseHeaders } from "../../delivery/headers.js";
-import { parseSigningSecret } from "../../delivery/signing.js";
 import type { DeliveryRecord } from "../../store/db.js";
 import { isAlive, resumeState, storedEvent } from "../../store/restore.js";
 import { restoreHeaders } from "../../store/templates.js";
@@ -13,6 +12,7 @@ import {
   requireSigningKey,
   sayResume,
   secretValues,
+  signingKeyFrom,
 } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
@@ -44,12 +44,8 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
       say(`nothing to resume in ${store.path}`);
       return EXIT_OK;
     }
-    requireSigningKey(
-      pending.filter((d) => d.policy.signed === true).length,
-      options.signSecret,
-      "resume",
-    );
-    const signingKey = options.signSecret ? parseSigningSecret(options.signSecret) : undefined;
+    const signingKey = signingKeyFrom(options.signSecret, project.config);
+    requireSigningKey(pending.filter((d) => d.policy.signed === true).length, signingKey, "resume");
     const given = parseHeaders(options.header);
     // Check every event before sending any: a header that cannot be restored is named, not skipped.
     const prepared = pending.map((record) => ({

@@ -2,7 +2,7 @@ import { deliverMany } from "../../delivery/batch.js";
 import type { Attempt, Delivery } from "../../delivery/engine.js";
 import { buildHeaders, parseHeaders, staticHeaders } from "../../delivery/headers.js";
 import { createPolicy, type DeliveryPolicy } from "../../delivery/policy.js";
-import { parseSigningSecret, signHeaders } from "../../delivery/signing.js";
+import { signHeaders } from "../../delivery/signing.js";
 import { type EventTypeInfo, eventTypeInfos, getEventType } from "../../events/catalog.js";
 import type { NorceEvent } from "../../events/event.js";
 import { createEventFactory } from "../../events/factory.js";
@@ -24,6 +24,7 @@ import {
   retriesCutBy,
   sayResume,
   secretValues,
+  signingKeyFrom,
 } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
@@ -122,7 +123,7 @@ async function send(
   const info = getEventType(type);
   const target = resolveTarget(info, { to, headerArgs, force: options.force ?? false }, config);
   const policy = policyFrom(options, config);
-  const signingKey = options.signSecret ? parseSigningSecret(options.signSecret) : undefined;
+  const signingKey = signingKeyFrom(options.signSecret, config);
   const factory = createEventFactory(info, {
     ...(await payloadOptions(options)),
     ...(options.messageId ? { messageId: options.messageId } : {}),
@@ -204,7 +205,7 @@ async function sendAll(
     });
   }
   const policy = policyFrom(options, config);
-  const signingKey = options.signSecret ? parseSigningSecret(options.signSecret) : undefined;
+  const signingKey = signingKeyFrom(options.signSecret, config);
   const output: Output = {
     json: options.json ?? false,
     style: await loadStyle(globals, options.json ?? false),
