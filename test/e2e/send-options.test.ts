@@ -479,6 +479,19 @@ describe("input and refusals", () => {
     expect(cut.stdout).toContain(
       "✗ dead after 3 attempts: retries cut to 2 by --max-retries; Norce would go on until +22h 4m",
     );
+    // Resumed, the stored schedule is still the cut one, and the line says so.
+    const env = { NORCE_EVENT_STORE: freshStore() };
+    const stopped = await runAndInterrupt(
+      ["send", "OrderConfirmedEvent", "--to", receiver.url, "--max-retries", "1"],
+      (out) => out.stdout.includes("retry #2"),
+      { env },
+    );
+    expect(stopped.code).toBe(130);
+    const resumed = await runCli(["resume", "--time-scale", "1000"], { env });
+    expect(resumed.code).toBe(1);
+    expect(resumed.stdout).toContain(
+      "✗ dead after 2 attempts: retries cut to 1 by --max-retries, as first sent; Norce would go on until +22h 4m",
+    );
   });
 });
 

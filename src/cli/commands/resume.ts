@@ -1,5 +1,6 @@
 import type { Delivery } from "../../delivery/engine.js";
 import { parseHeaders } from "../../delivery/headers.js";
+import { NORCE_POLICY } from "../../delivery/policy.js";
 import type { DeliveryRecord } from "../../store/db.js";
 import { isAlive, resumeState, storedEvent } from "../../store/restore.js";
 import { restoreHeaders } from "../../store/templates.js";
@@ -93,6 +94,7 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
               },
               signal: signal.signal,
               ...(signingKey ? { signingKey } : {}),
+              ...cutShort(record),
               resume: rescaled(record, options.timeScale),
               resumeRecord: record,
             },
@@ -132,6 +134,13 @@ function rescaled(record: DeliveryRecord, timeScale: number | undefined) {
   const now = Date.now();
   const left = Math.max(0, state.dueAt - now);
   return { ...state, dueAt: now + (left * record.policy.timeScale) / timeScale };
+}
+
+/** A stored schedule shorter than Norce's was cut by an option when first sent: say which. */
+function cutShort(record: DeliveryRecord): { cutBy?: string } {
+  const { maxRetries } = record.policy;
+  if (maxRetries >= NORCE_POLICY.maxRetries) return {};
+  return { cutBy: maxRetries === 0 ? "--no-retry, as first sent" : "--max-retries, as first sent" };
 }
 
 /** One line for many events: how each ended. */
