@@ -450,7 +450,11 @@ Examples:
         .addOption(deliveryOptions.maxRetries())
         .addOption(deliveryOptions.noRetry())
         .addOption(deliveryOptions.timeScale())
-        .addOption(deliveryOptions.signSecret())
+        .addOption(
+          deliveryOptions.signSecret(
+            "the signing key again, for events sent signed (whsec_…; keys are never stored)",
+          ),
+        )
         .option("--json", "one JSON object per attempt and a summary")
         .action(async (messageId: string, options, command: Command) => {
           const { runReplay } = await import("./commands/replay.js");
@@ -470,7 +474,11 @@ Examples:
         )
         .option("-t, --to <url>", "send them to another receiver")
         .option("--time-scale <n>", "divide the remaining delays by n", decimal(0.000001))
-        .addOption(deliveryOptions.signSecret())
+        .addOption(
+          deliveryOptions.signSecret(
+            "the signing key again, for events sent signed (whsec_…; keys are never stored)",
+          ),
+        )
         .option("--json", "one JSON object per attempt and a summary per event")
         .action(async (options, command: Command) => {
           const { runResume } = await import("./commands/resume.js");
@@ -493,11 +501,9 @@ const deliveryOptions = {
     ),
   noRetry: () => new Option("--no-retry", "send once; no retries"),
   // `<secret>`, not `<whsec_...>`: a placeholder ending in "..." makes commander collect a list.
-  signSecret: () =>
-    new Option(
-      "--sign-secret <secret>",
-      "add Standard Webhooks signature headers, whsec_… (Norce itself signs nothing)",
-    ),
+  signSecret: (
+    description = "add Standard Webhooks signature headers, whsec_… (Norce itself signs nothing)",
+  ) => new Option("--sign-secret <secret>", description),
   timeScale: () =>
     new Option(
       "--time-scale <n>",
