@@ -155,7 +155,11 @@ export class EventStore {
         makeFolders(path, dirname(path));
         // The store holds payloads and masked headers: keep it out of version control.
         const ignore = `${dirname(path)}/.gitignore`;
-        if (!existsSync(ignore)) writeFileSync(ignore, "# norce-event's local event store\n*\n");
+        try {
+          if (!existsSync(ignore)) writeFileSync(ignore, "# norce-event's local event store\n*\n");
+        } catch (error) {
+          throw cannotCreate(path, dirname(path), error);
+        }
       }
       db = new Database(path, { timeout: 5000 });
       db.pragma("journal_mode = WAL");
@@ -483,16 +487,17 @@ function makeFolders(path: string, folder: string): void {
     try {
       mkdirSync(dir);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EEXIST") continue;
-      throw new UsageError(
-        `event store ${path}: cannot create the folder ${dir} (${code ?? "error"})`,
-        {
-          hint: "point --store at a file in a folder you can write, or use --no-store",
-        },
-      );
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw cannotCreate(path, dir, error);
     }
   }
+}
+
+function cannotCreate(path: string, dir: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException).code ?? "error";
+  return new UsageError(`event store ${path}: cannot write in the folder ${dir} (${code})`, {
+    hint: "point --store at a file in a folder you can write, or use --no-store",
+  });
 }
 
 /** An attempt as the store keeps it. */

@@ -366,7 +366,21 @@ describe("input and refusals", () => {
     NOT_A_BUG(result);
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
-    expect(result.stderr).toContain("cannot create the folder /proc/forbidden");
+    expect(result.stderr).toContain("cannot write in the folder /proc/forbidden");
+    // A file where the folder should be.
+    const file = join(mkdtempSync(join(tmpdir(), "norce-event-store-")), "a-file");
+    writeFileSync(file, "");
+    const notDir = await runCli([
+      "--store",
+      join(file, "x.db"),
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      "http://127.0.0.1:9/",
+      "--no-retry",
+    ]);
+    expect(notDir.code).toBe(2);
+    expect(notDir.stderr).toContain("(ENOTDIR)");
   });
 
   it("--data: stdin is bounded (16 MiB), a device, a folder and a missing file are clear usage errors", async () => {
