@@ -331,8 +331,10 @@ describe("--timeout", () => {
       // The request arrives a little after the attempt started: the attempt ends at most `ms`
       // after the arrival, and not much later (undici's own timers ended 100 ms after ~1 s).
       const held = entry.closed! - entry.arrived;
-      // The margin holds on a loaded 2-core machine; undici's own timers missed by 250–900 ms.
-      expect(held, value).toBeLessThanOrEqual(ms + 150);
+      // Seen from this process, which may lag on a loaded machine: a loose bound (undici's own
+      // timers held 100 ms, 250 ms and 600 ms for about 1 s). The attempt's own latency below is
+      // the tight check.
+      expect(held, value).toBeLessThanOrEqual(ms + 400);
       expect(held, value).toBeGreaterThan(ms - 200);
       const attempt = results
         .flatMap((r) =>
@@ -344,6 +346,7 @@ describe("--timeout", () => {
         .find((line) => line.kind === "attempt" && line.url.endsWith(`/${value}`));
       expect(attempt.error.code).toBe("TIMEOUT");
       expect(attempt.latencyMs, value).toBeGreaterThanOrEqual(ms - 1);
+      // The margin holds on a loaded 2-core machine; undici's own timers missed by 300–900 ms.
       expect(attempt.latencyMs, value).toBeLessThan(ms + 150);
     }
   });
