@@ -335,7 +335,6 @@ describe("--timeout", () => {
       // timers held 100 ms, 250 ms and 600 ms for about 1 s). The attempt's own latency below is
       // the tight check.
       expect(held, value).toBeLessThanOrEqual(ms + 400);
-      expect(held, value).toBeGreaterThan(ms - 200);
       const attempt = results
         .flatMap((r) =>
           r.stdout
