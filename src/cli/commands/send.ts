@@ -115,7 +115,6 @@ async function send(
     to = answers.to;
     headerArgs = [...headerArgs, ...answers.headers];
     editedPayload = answers.payload;
-    checkHeaderValues(parseHeaders(answers.headers));
     const flags = answers.headers.map((h) => ` -H "${h.split(":")[0]}: …"`).join("");
     say(`tip: next time, norce-event send ${type} --to ${to}${flags}`);
   }
