@@ -328,7 +328,10 @@ describe("--timeout", () => {
           `${url}/${value}`,
           "--timeout",
           value,
-          "--no-retry",
+          "--max-retries",
+          "1",
+          "--time-scale",
+          "1000",
           "--json",
         ]),
       ),
@@ -344,17 +347,22 @@ describe("--timeout", () => {
         await until(() => entry.closed !== undefined, 2000);
         expect(entry.closed! - entry.arrived, value).toBeLessThanOrEqual(ms + 400);
       }
-      const attempt = results
+      const attempts = results
         .flatMap((r) =>
           r.stdout
             .split("\n")
             .filter(Boolean)
             .map((l) => JSON.parse(l)),
         )
-        .find((line) => line.kind === "attempt" && line.url.endsWith(`/${value}`));
-      expect(attempt.error.code).toBe("TIMEOUT");
-      expect(attempt.latencyMs, value).toBeGreaterThanOrEqual(ms - 1);
-      // The margin holds on a loaded 2-core machine; undici's own timers missed by 300–900 ms.
+        .filter((line) => line.kind === "attempt" && line.url.endsWith(`/${value}`));
+      expect(attempts.map((a) => a.error.code)).toEqual(["TIMEOUT", "TIMEOUT"]);
+      for (const attempt of attempts) {
+        expect(attempt.latencyMs, value).toBeGreaterThanOrEqual(ms - 1);
+      }
+      // The first attempt of a process also pays for undici's start (its HTTP parser is compiled
+      // on first use), which a loaded machine can stretch: loose. The second is the tight check.
+      expect(attempts[0].latencyMs, value).toBeLessThan(ms + 350);
+      const attempt = attempts[1];
       expect(attempt.latencyMs, value).toBeLessThan(ms + 150);
     }
   });
