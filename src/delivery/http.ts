@@ -5,7 +5,8 @@
  * The timeout is our own timer per request, armed for what is left of the attempt's budget: when
  * it fires it aborts the dispatch through undici's handler controller (no AbortController, which
  * at thousands of events a second shows). undici's own headers/body timers tick every half second
- * or so (a 100 ms timeout ended after ~1 s, 5 s after 5.5 s); they stay on as a backstop only. An
+ * or so (a 100 ms timeout ended after ~1 s, 5 s after 5.5 s, and 900 ms on a second request
+ * after 600 ms); they stay on, a second later, as a backstop only. An
  * answer that comes after the budget is counted as a timeout whatever the timers did: what Norce
  * would see is what is reported.
  */
@@ -70,6 +71,8 @@ const TIMEOUT_CODES = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
   "TIMEOUT",
 ]);
+/** How long after the attempt's own deadline undici's timers may end a request. */
+const BACKSTOP_MS = 1000;
 /** How much of a response body is kept for the log and the output. */
 export const EXCERPT_BYTES = 1024;
 /** How much more of a body is read (and dropped) so the connection can be reused. */
@@ -99,8 +102,10 @@ export async function postWithRedirects(
           method,
           headers,
           body: body ?? null,
-          headersTimeout: left,
-          bodyTimeout: left,
+          // Backstops only, later than our own timer: undici's coarse timers can fire up to
+          // about half a second EARLY as well as late (a 900 ms attempt ended after 600 ms).
+          headersTimeout: left + BACKSTOP_MS,
+          bodyTimeout: left + BACKSTOP_MS,
         },
         deadline,
       );

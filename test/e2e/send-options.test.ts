@@ -317,7 +317,7 @@ describe("--timeout", () => {
         }),
     );
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const values = { "100ms": 100, "250ms": 250, "600ms": 600, "1.2s": 1200 };
+    const values = { "100ms": 100, "250ms": 250, "600ms": 600, "900ms": 900, "1.2s": 1200 };
     const results = await Promise.all(
       Object.keys(values).map((value) =>
         runCli([
