@@ -6,7 +6,16 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { reportError } from "./errors.js";
 import type { GlobalOptions } from "./globals.js";
-import { collect, decimal, duration, httpStatus, integer, list, size } from "./options.js";
+import {
+  collect,
+  decimal,
+  duration,
+  httpStatus,
+  integer,
+  list,
+  positiveDuration,
+  size,
+} from "./options.js";
 import { guardBrokenPipe } from "./output.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -158,10 +167,7 @@ Docs: the README, or norce-event <command> --help.`,
         .option("--force", "send a type the config switches off")
         .option("-c, --concurrency <n>", "requests in flight with --count", integer(1, 1024), 8)
         .option("--message-id <id>", "use this Norce-Event-Message-Id (default: a new UUID)")
-        .option(
-          "--sign-secret <whsec_...>",
-          "add Standard Webhooks signature headers (Norce itself signs nothing)",
-        )
+        .addOption(deliveryOptions.signSecret())
         .option("--dry-run", "print the exact request and send nothing")
         .option("--json", "one JSON object per attempt and a summary; nothing else on stdout")
         .option("--show-secrets", "show secret header values (masked by default)")
@@ -218,7 +224,7 @@ Examples:
           collect,
         )
         .option(
-          "--sign-secret <whsec_...>",
+          "--sign-secret <secret>",
           "verify Standard Webhooks signatures (from send --sign-secret)",
         )
         .option(
@@ -593,6 +599,11 @@ Examples:
         .addOption(deliveryOptions.noRetry())
         .addOption(deliveryOptions.timeScale())
         .addOption(deliveryOptions.keepAuthOnRedirect())
+        .addOption(
+          deliveryOptions.signSecret(
+            "the signing key again, for events sent signed (whsec_…; keys are never stored)",
+          ),
+        )
         .option("--json", "one JSON object per attempt and a summary")
         .action(async (messageId: string, options, command: Command) => {
           const { runReplay } = await import("./commands/replay.js");
@@ -613,6 +624,11 @@ Examples:
         .option("-t, --to <url>", "send them to another receiver")
         .option("--time-scale <n>", "divide the remaining delays by n", decimal(0.000001))
         .addOption(deliveryOptions.keepAuthOnRedirect())
+        .addOption(
+          deliveryOptions.signSecret(
+            "the signing key again, for events sent signed (whsec_…; keys are never stored)",
+          ),
+        )
         .option("--json", "one JSON object per attempt and a summary per event")
         .action(async (options, command: Command) => {
           const { runResume } = await import("./commands/resume.js");
@@ -647,7 +663,7 @@ function integers(value: string, previous: number[] = []): number[] {
 const deliveryOptions = {
   timeout: () =>
     new Option("--timeout <duration>", "per attempt, as Norce's")
-      .argParser(duration)
+      .argParser(positiveDuration)
       .default(5000, "5s"),
   maxRetries: () =>
     new Option("--max-retries <n>", "retries after the first attempt (Norce: 16)").argParser(
@@ -659,6 +675,10 @@ const deliveryOptions = {
       "--keep-auth-on-redirect",
       "send credential headers (Authorization, cookies, keys, tokens) on to a redirect to another host (dropped by default, as browsers do)",
     ),
+  // `<secret>`, not `<whsec_...>`: a placeholder ending in "..." makes commander collect a list.
+  signSecret: (
+    description = "add Standard Webhooks signature headers, whsec_… (Norce itself signs nothing)",
+  ) => new Option("--sign-secret <secret>", description),
   timeScale: () =>
     new Option(
       "--time-scale <n>",

@@ -67,6 +67,15 @@ export function duration(value: string): number {
   }
 }
 
+/** A duration that must be more than zero (`--timeout`): `0ms` is a usage error, not a crash. */
+export function positiveDuration(value: string): number {
+  const ms = duration(value);
+  if (!(ms > 0)) {
+    throw new InvalidArgumentError(`"${value}" must be more than zero (e.g. 5s or 200ms).`);
+  }
+  return ms;
+}
+
 /** A size: bytes, or with a unit (`512kb`, `1mb`, `1MiB`; k and m are 1024-based). */
 export function size(value: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m)?\s*$/i.exec(value);

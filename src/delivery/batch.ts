@@ -6,6 +6,7 @@
  * stays flat however many are sent.
  */
 import type { NorceEvent } from "../events/event.js";
+import { whenAborted } from "./clock.js";
 import {
   createAgent,
   type DeliverOptions,
@@ -170,15 +171,17 @@ function createSemaphore(size: number): Semaphore {
       }
       return new Promise((resolve) => {
         const grant = (r: (() => void) | undefined) => {
-          signal?.removeEventListener("abort", onAbort);
+          stopWatching?.();
           resolve(r);
         };
-        const onAbort = () => {
-          const i = waiting.indexOf(grant);
-          if (i >= 0) waiting.splice(i, 1);
-          resolve(undefined);
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
+        // One listener on the signal for all waiters (see whenAborted), not one each.
+        const stopWatching = signal
+          ? whenAborted(signal, () => {
+              const i = waiting.indexOf(grant);
+              if (i >= 0) waiting.splice(i, 1);
+              resolve(undefined);
+            })
+          : undefined;
         waiting.push(grant);
       });
     },

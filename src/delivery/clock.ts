@@ -29,16 +29,47 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       reject(new AbortedError());
       return;
     }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortedError());
-    };
+    const stopWatching = signal
+      ? whenAborted(signal, () => {
+          clearTimeout(timer);
+          reject(new AbortedError());
+        })
+      : undefined;
     const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
+      stopWatching?.();
       resolve();
     }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+const watchers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Call `callback` when `signal` aborts; returns a function that stops watching. However many
+ * waits and deliveries watch one signal (thousands of events waiting for their retries), the
+ * signal gets ONE listener: one per wait made Node warn `MaxListenersExceededWarning` past 10.
+ */
+export function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  let callbacks = watchers.get(signal);
+  if (!callbacks) {
+    const created = new Set<() => void>();
+    callbacks = created;
+    watchers.set(signal, created);
+    signal.addEventListener(
+      "abort",
+      () => {
+        const now = [...created];
+        created.clear();
+        for (const call of now) call();
+      },
+      { once: true },
+    );
+  }
+  const own = callbacks;
+  own.add(callback);
+  return () => {
+    own.delete(callback);
+  };
 }
 
 /** A clock that only moves when asked to wait: every sleep returns at once and is recorded. */

@@ -7,7 +7,7 @@ import { STATUS_CODES } from "node:http";
 import { Agent, type Dispatcher } from "undici";
 import type { NorceEvent } from "../events/event.js";
 import { AbortedError } from "../shared/errors.js";
-import { type Clock, realClock } from "./clock.js";
+import { type Clock, realClock, whenAborted } from "./clock.js";
 import { standardHeaderList, staticHeaders, toHeaderList } from "./headers.js";
 import {
   type HttpOutcome,
@@ -121,10 +121,10 @@ export async function deliverEvent<E extends NorceEvent>(
   const policy = createPolicy(options.policy);
   const ownDispatcher = options.dispatcher ? undefined : createAgent(policy.timeoutMs);
   // Stopping from outside ends a request in flight by closing the connections under it.
-  const onAbort = ownDispatcher
-    ? () => void ownDispatcher.destroy().catch(() => undefined)
-    : undefined;
-  if (onAbort) options.signal?.addEventListener("abort", onAbort, { once: true });
+  const stopWatching =
+    ownDispatcher && options.signal
+      ? whenAborted(options.signal, () => void ownDispatcher.destroy().catch(() => undefined))
+      : undefined;
   try {
     return await runDelivery(
       event,
@@ -132,18 +132,19 @@ export async function deliverEvent<E extends NorceEvent>(
       options,
     );
   } finally {
-    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
+    stopWatching?.();
     if (ownDispatcher && !ownDispatcher.destroyed) await ownDispatcher.close();
   }
 }
 
 /**
- * An undici agent for deliveries: connecting counts against the attempt's timeout, as Norce's
- * 5 s covers the whole POST.
+ * An undici agent for deliveries. Connecting counts against the attempt's timeout, as Norce's
+ * 5 s covers the whole POST: the attempt's own timer ends it (see http.ts). undici's connect
+ * timer is coarse and can fire early, so it is only a backstop, a second later.
  */
 export function createAgent(timeoutMs: number, connections?: number): Agent {
   return new Agent({
-    connectTimeout: timeoutMs,
+    connectTimeout: timeoutMs + 1000,
     ...(connections === undefined ? {} : { connections, pipelining: 1 }),
   });
 }

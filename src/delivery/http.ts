@@ -2,10 +2,12 @@
  * One delivery attempt over HTTP with undici: the POST, redirects followed as Norce says it does,
  * the whole attempt bounded by the timeout, and the start of the response kept for the log.
  *
- * The timeout uses undici's own per-request timers (headers, then body) with what is left of the
- * attempt's budget, rather than an AbortController per request: at thousands of events a second
- * that allocation shows. undici's timers for a second or more tick every half second, so an
- * answer that comes after the budget is counted as a timeout whatever the timer did: what Norce
+ * The timeout is our own timer per request, armed for what is left of the attempt's budget: when
+ * it fires it aborts the dispatch through undici's handler controller (no AbortController, which
+ * at thousands of events a second shows). undici's own headers/body timers tick every half second
+ * or so (a 100 ms timeout ended after ~1 s, 5 s after 5.5 s, and 900 ms on a second request
+ * after 600 ms); they stay on, a second later, as a backstop only. An
+ * answer that comes after the budget is counted as a timeout whatever the timers did: what Norce
  * would see is what is reported.
  */
 import type { Dispatcher } from "undici";
@@ -79,6 +81,8 @@ const TIMEOUT_CODES = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
   "TIMEOUT",
 ]);
+/** How long after the attempt's own deadline undici's timers may end a request. */
+const BACKSTOP_MS = 1000;
 /** How much of a response body is kept for the log and the output. */
 export const EXCERPT_BYTES = 1024;
 /** How much more of a body is read (and dropped) so the connection can be reused. */
@@ -108,8 +112,10 @@ export async function postWithRedirects(
           method,
           headers,
           body: body ?? null,
-          headersTimeout: left,
-          bodyTimeout: left,
+          // Backstops only, later than our own timer: undici's coarse timers can fire up to
+          // about half a second EARLY as well as late (a 900 ms attempt ended after 600 ms).
+          headersTimeout: left + BACKSTOP_MS,
+          bodyTimeout: left + BACKSTOP_MS,
         },
         deadline,
       );
@@ -250,9 +256,25 @@ function exchange(
       text: chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8"),
       truncated: total > kept,
     });
+    // The attempt's own timer: precise, unlike undici's coarse ones. Before the request is on a
+    // socket there is no controller yet: the attempt ends at once and the request is stopped
+    // when it gets one.
+    let controller: Dispatcher.DispatchController | undefined;
+    let expired: Error | undefined;
+    const timer = setTimeout(
+      () => {
+        expired = Object.assign(new Error("timed out"), { code: "TIMEOUT" });
+        if (controller) controller.abort(expired);
+        else reject(expired);
+      },
+      Math.max(1, deadline - performance.now()),
+    );
+    const settle = () => clearTimeout(timer);
     dispatcher.dispatch(options, {
-      // Its presence tells undici this handler speaks the current handler API.
-      onRequestStart() {},
+      onRequestStart(started) {
+        controller = started;
+        if (expired) started.abort(expired);
+      },
       onResponseStart(_controller, statusCode, responseHeaders) {
         status = statusCode;
         headers = responseHeaders;
@@ -271,9 +293,11 @@ function exchange(
         }
       },
       onResponseEnd() {
+        settle();
         resolve(answer());
       },
       onResponseError(_controller, error) {
+        settle();
         if (error === ENOUGH) resolve(answer());
         else reject(error);
       },

@@ -7,11 +7,11 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { UsageError } from "../shared/errors.js";
 
-export function parseSigningSecret(secret: string): Buffer {
+export function parseSigningSecret(secret: string, source = "--sign-secret"): Buffer {
   const base64 = secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret;
   const key = Buffer.from(base64, "base64");
   if (key.length < 16 || key.toString("base64").replace(/=+$/, "") !== base64.replace(/=+$/, "")) {
-    throw new UsageError("--sign-secret is not a Standard Webhooks secret", {
+    throw new UsageError(`${source} is not a Standard Webhooks secret`, {
       hint: "use whsec_ followed by base64 of at least 16 random bytes, e.g. whsec_$(openssl rand -base64 24)",
     });
   }

@@ -178,7 +178,7 @@ export async function runReplay(
   const secrets = knownSecrets({ headers: plan.headers, allHeaderValues: true, urls: [plan.to] });
   const recording = recordDelivery(
     store,
-    recordingRun(plan.to, plan.stored, policy, secrets),
+    recordingRun(plan.to, plan.stored, policy, { secrets }),
     plan.event,
     { watched: true },
   );

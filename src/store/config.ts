@@ -19,6 +19,9 @@ export const CONFIG_SCHEMA_FILE = new URL(
   import.meta.url,
 );
 
+/** `signSecret` is only ever a reference to an environment variable: keys stay out of files. */
+const SIGN_SECRET_PATTERN = "^\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}$";
+
 export interface EventSettings {
   /** Norce's ON/OFF: "Norce will not track events during the time an event is off". @default true */
   enabled?: boolean;
@@ -38,6 +41,8 @@ export interface ConfigFile {
   client?: ClientSettings;
   headers?: Record<string, string>;
   timeScale?: number;
+  /** Sign every delivery (Standard Webhooks), as `--sign-secret`: a `${VAR}` reference only. */
+  signSecret?: string;
   events?: Partial<Record<EventTypeName, EventSettings>>;
 }
 
@@ -132,10 +137,16 @@ function checkConfig(data: unknown): { message: string; hint: string } | undefin
       message: `${path === "$" ? "$" : path}: unknown setting "${extra}"`,
       hint:
         error.instancePath === ""
-          ? "the settings are url, headers, timeScale, client and events"
+          ? "the settings are url, headers, timeScale, signSecret, client and events"
           : error.instancePath === "/client"
             ? "client has clientId and applicationIds"
             : "per event type the settings are enabled, url and headers",
+    };
+  }
+  if (error.instancePath === "/signSecret" && error.keyword === "pattern") {
+    return {
+      message: "$.signSecret must be a ${VAR} reference, not the key itself",
+      hint: 'write "signSecret": "${NORCE_SIGN_SECRET}" and export NORCE_SIGN_SECRET=whsec_… (the file is meant for git)',
     };
   }
   if (error.keyword === "type") {
@@ -207,6 +218,12 @@ export function renderConfigSchema(): string {
             items: { type: "integer", minimum: 1, maximum: 2147483647 },
           },
         },
+      },
+      signSecret: {
+        type: "string",
+        pattern: SIGN_SECRET_PATTERN,
+        description:
+          "Sign every delivery with Standard Webhooks headers, as --sign-secret (Norce itself signs nothing). Only a ${ENV_VAR} reference, e.g. ${NORCE_SIGN_SECRET}, so the key stays out of git; the variable holds whsec_….",
       },
       events: {
         type: "object",

@@ -55,8 +55,9 @@ export interface DeliveryRecord {
   lastError: string | null;
   nextAttempt: number | null;
   nextDueAt: number | null;
+  /** `signed`: sent with `--sign-secret` (the key itself is never stored). */
   policy: Pick<DeliveryPolicy, "timeoutMs" | "maxRetries" | "timeScale"> &
-    Partial<Pick<DeliveryPolicy, "keepAuthOnRedirect">>;
+    Partial<Pick<DeliveryPolicy, "keepAuthOnRedirect">> & { signed?: boolean };
   ownerPid: number | null;
   createdAt: number;
   updatedAt: number;
@@ -242,10 +243,14 @@ export class EventStore {
     let db: Database.Database | undefined;
     try {
       if (isNew) {
-        mkdirSync(dirname(path), { recursive: true });
+        makeFolders(path, dirname(path));
         // The store holds payloads and masked headers: keep it out of version control.
         const ignore = `${dirname(path)}/.gitignore`;
-        if (!existsSync(ignore)) writeFileSync(ignore, "# norce-event's local event store\n*\n");
+        try {
+          if (!existsSync(ignore)) writeFileSync(ignore, "# norce-event's local event store\n*\n");
+        } catch (error) {
+          throw cannotCreate(path, dirname(path), error);
+        }
       }
       db = new Database(path, { timeout: 5000 });
       db.pragma("journal_mode = WAL");
@@ -266,7 +271,7 @@ export class EventStore {
       return store;
     } catch (error) {
       db?.close();
-      if (error instanceof StoreError) throw error;
+      if (error instanceof StoreError || error instanceof UsageError) throw error;
       throw explainSqliteError(path, error);
     }
   }
@@ -776,6 +781,37 @@ function explainSqliteError(path: string, error: unknown): StoreError {
     });
   }
   return new StoreError(path, message, { cause: error });
+}
+
+/**
+ * `mkdir -p` without `{ recursive: true }`: Node's recursive mkdir spins forever on a path it
+ * cannot create under some file systems (e.g. /proc/forbidden/x.db, 100% CPU). Walk up to the
+ * first folder that exists and create the rest one by one; any failure is a one-line usage error.
+ */
+function makeFolders(path: string, folder: string): void {
+  const missing: string[] = [];
+  let at = folder;
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw cannotCreate(path, dir, error);
+    }
+  }
+}
+
+function cannotCreate(path: string, dir: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException).code ?? "error";
+  return new UsageError(`event store ${path}: cannot write in the folder ${dir} (${code})`, {
+    hint: "point --store at a file in a folder you can write, or use --no-store",
+  });
 }
 
 /**

@@ -20,11 +20,17 @@ export interface RecordingRun {
   secrets: readonly string[];
 }
 
+/**
+ * What the deliveries of one run share. `secrets`: values to mask in what is stored of each
+ * attempt. `signed`: the delivery was signed (`--sign-secret`); only that fact is kept, in the
+ * policy JSON, never the key: `resume`/`replay` then ask for the key instead of sending unsigned
+ * attempts.
+ */
 export function recordingRun(
   url: string,
   headers: StoredHeader[],
   policy: DeliveryPolicy,
-  secrets: readonly string[] = [],
+  options: { secrets?: readonly string[]; signed?: boolean } = {},
 ): RecordingRun {
   return {
     url: toStoredUrl(url),
@@ -34,8 +40,9 @@ export function recordingRun(
       maxRetries: policy.maxRetries,
       timeScale: policy.timeScale,
       ...(policy.keepAuthOnRedirect ? { keepAuthOnRedirect: true } : {}),
+      ...(options.signed ? { signed: true } : {}),
     }),
-    secrets,
+    secrets: options.secrets ?? [],
   };
 }
 

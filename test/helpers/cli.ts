@@ -63,6 +63,8 @@ export function runNode(args: readonly string[], options: CliOptions = {}): Prom
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
+    // A child that exits without reading stdin makes this write fail with EPIPE: not a failure.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }

@@ -112,25 +112,8 @@ function schemaReference(dir: string): string {
 }
 
 async function ask(): Promise<{ url: string; headers: string[]; types: string[] }> {
-  const { checkbox, input } = await import("@inquirer/prompts");
-  const infos = eventTypeInfos();
-  const types = await checkbox({
-    message: "Event types to switch on (as in Norce's Admin UI)",
-    choices: infos.map((info) => ({
-      name: `${info.name} (${info.category})`,
-      value: info.name,
-      checked: true,
-    })),
-    pageSize: 19,
-    validate: (chosen) => (chosen.length > 0 ? true : "switch on at least one"),
-  });
-  const { askUrl } = await import("../prompts.js");
-  const url = await askUrl();
-  const auth = await input({
-    message: "Authorization header value (empty for none; a token is stored as ${NORCE_TOKEN})",
-    default: "",
-  });
-  return { url, headers: auth.trim() ? [`Authorization: ${auth.trim()}`] : [], types };
+  const { askInit } = await import("../prompts.js");
+  return await askInit();
 }
 
 /** The tenant, asked with the defaults offered (Enter keeps them). */

@@ -12,7 +12,18 @@ import {
   type StoredHeader,
   toStoredHeaders,
 } from "../../store/templates.js";
-import { deliverShown, loadStyle, secretValues } from "../deliveries.js";
+import {
+  checkHeaderValues,
+  checkRetryOptions,
+  deliverShown,
+  endCaretLine,
+  loadStyle,
+  requireSigningKey,
+  retriesCutBy,
+  sayResume,
+  secretValues,
+  signingKeyFrom,
+} from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { findStoredEvent, loadProject, storeToRead } from "../project.js";
@@ -26,6 +37,7 @@ export interface ReplayOptions {
   maxRetries?: number;
   retry: boolean;
   timeScale?: number;
+  signSecret?: string;
   json?: boolean;
   keepAuthOnRedirect?: boolean;
 }
@@ -35,6 +47,7 @@ export async function runReplay(
   options: ReplayOptions,
   globals: GlobalOptions,
 ): Promise<number> {
+  checkRetryOptions(options);
   const project = loadProject(globals);
   try {
     const store = await storeToRead(project, "replay");
@@ -77,13 +90,20 @@ export async function runReplay(
     // the network, not from the user.
     const stored: StoredHeader[] = sent ? sent.headers : receivedStaticHeaders(received!);
     const headers = restoreHeaders(stored, given, `${found.messageId}`);
+    checkHeaderValues(headers);
+    // Sent signed (the policy says so), or received with a signature: replay it signed too.
+    const signed = sent
+      ? sent.policy.signed === true
+      : Object.keys(received!.headers).some((name) => name.toLowerCase() === "webhook-signature");
+    const signingKey = signingKeyFrom(options.signSecret, project.config);
+    requireSigningKey(signed ? 1 : 0, signingKey, "replay");
     const policy = createPolicy({
       timeoutMs: options.timeout,
       timeScale: options.timeScale ?? project.config?.data.timeScale ?? 1,
       maxRetries: options.retry === false ? 0 : (options.maxRetries ?? 16),
       keepAuthOnRedirect: options.keepAuthOnRedirect ?? false,
     });
-    const signal = interruptSignal();
+    const signal = interruptSignal(endCaretLine);
     try {
       const delivery = await deliverShown(
         event,
@@ -98,6 +118,8 @@ export async function runReplay(
           ],
           policy,
           signal: signal.signal,
+          ...(signingKey ? { signingKey } : {}),
+          ...(retriesCutBy(options) ? { cutBy: retriesCutBy(options)! } : {}),
         },
         {
           json: options.json ?? false,
@@ -106,6 +128,7 @@ export async function runReplay(
         },
         store,
       );
+      if (delivery.outcome === "interrupted") sayResume(store, 1);
       return delivery.outcome === "delivered"
         ? EXIT_OK
         : delivery.outcome === "dead"

@@ -1,8 +1,21 @@
+import type { Delivery } from "../../delivery/engine.js";
 import { parseHeaders } from "../../delivery/headers.js";
+import { NORCE_POLICY } from "../../delivery/policy.js";
 import { parseTargetUrl } from "../../shared/url.js";
+import type { DeliveryRecord } from "../../store/db.js";
 import { isAlive, resumeState, storedEvent } from "../../store/restore.js";
 import { restoreHeaders, restoreUrl } from "../../store/templates.js";
-import { deliverShown, loadStyle, secretValues } from "../deliveries.js";
+import {
+  checkHeaderValues,
+  deliverShown,
+  endCaretLine,
+  loadStyle,
+  type Output,
+  requireSigningKey,
+  sayResume,
+  secretValues,
+  signingKeyFrom,
+} from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
@@ -14,9 +27,13 @@ export interface ResumeOptions {
   header?: string[];
   to?: string;
   timeScale?: number;
+  signSecret?: string;
   json?: boolean;
   keepAuthOnRedirect?: boolean;
 }
+
+/** More events than this are shown compactly: a progress bar, the dead ones, and a summary. */
+const SHOWN_IN_FULL = 10;
 
 export async function runResume(options: ResumeOptions, globals: GlobalOptions): Promise<number> {
   const project = loadProject(globals);
@@ -31,6 +48,8 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
       say(`nothing to resume in ${store.path}`);
       return EXIT_OK;
     }
+    const signingKey = signingKeyFrom(options.signSecret, project.config);
+    requireSigningKey(pending.filter((d) => d.policy.signed === true).length, signingKey, "resume");
     const given = parseHeaders(options.header);
     // Check every event before sending any: a header that cannot be restored is named, not skipped.
     const prepared = pending.map((record) => ({
@@ -43,16 +62,29 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
         options.to ? "--to" : "the stored url",
       ),
     }));
-    const output = {
+    for (const { headers } of prepared) checkHeaderValues(headers);
+    const many = prepared.length > 1;
+    const output: Output = {
       json: options.json ?? false,
       style: await loadStyle(globals, options.json ?? false),
-      secrets: [] as string[],
+      secrets: [],
+      ...(many ? { many: prepared.length > SHOWN_IN_FULL ? "quiet" : "prefixed" } : {}),
     };
     if (!output.json)
       print(
-        `resuming ${prepared.length} pending event${prepared.length === 1 ? "" : "s"} where ${prepared.length === 1 ? "it" : "they"} left off`,
+        `resuming ${prepared.length} pending event${prepared.length === 1 ? "" : "s"} where ${prepared.length === 1 ? "it" : "they"} left off${
+          many
+            ? output.many === "quiet"
+              ? " (dead ones and a summary shown)"
+              : " (lines start with the message id)"
+            : ""
+        }`,
       );
-    const signal = interruptSignal();
+    const progress =
+      output.many === "quiet" && process.stderr.isTTY
+        ? await createProgress(prepared.length)
+        : undefined;
+    const signal = interruptSignal(endCaretLine);
     try {
       const deliveries = await Promise.all(
         prepared.map(({ record, event, headers, url }) => {
@@ -64,21 +96,35 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
               headers,
               storedHeaders: record.headers,
               policy: {
-                ...record.policy,
-                ...(options.timeScale ? { timeScale: options.timeScale } : {}),
-                ...(options.keepAuthOnRedirect ? { keepAuthOnRedirect: true } : {}),
+                timeoutMs: record.policy.timeoutMs,
+                maxRetries: record.policy.maxRetries,
+                timeScale: options.timeScale ?? record.policy.timeScale,
+                ...(options.keepAuthOnRedirect || record.policy.keepAuthOnRedirect
+                  ? { keepAuthOnRedirect: true }
+                  : {}),
               },
               signal: signal.signal,
-              resume: resumeState(record),
+              ...(signingKey ? { signingKey } : {}),
+              ...cutShort(record),
+              resume: rescaled(record, options.timeScale),
               resumeRecord: record,
             },
             output,
             store,
-          );
+          ).then((delivery) => {
+            progress?.increment();
+            return delivery;
+          });
         }),
       );
+      progress?.stop();
       const outcomes = deliveries.map((d) => d.outcome);
-      if (outcomes.includes("interrupted")) return EXIT_INTERRUPTED;
+      if (many && !output.json) print(summaryLine(deliveries));
+      const interrupted = outcomes.filter((o) => o === "interrupted").length;
+      if (interrupted > 0) {
+        sayResume(store, interrupted);
+        return EXIT_INTERRUPTED;
+      }
       return outcomes.every((o) => o === "delivered") ? EXIT_OK : EXIT_FAILED;
     } finally {
       signal.dispose();
@@ -86,4 +132,52 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
   } finally {
     await project.close();
   }
+}
+
+/**
+ * Where a stored delivery stands, with `--time-scale` applied to a wait already under way: the
+ * time left was measured at the stored scale, so it is divided again by the new one (a wait of
+ * 8 minutes at scale 1 becomes 0.48 s at 1000).
+ */
+function rescaled(record: DeliveryRecord, timeScale: number | undefined) {
+  const state = resumeState(record);
+  if (timeScale === undefined || timeScale === record.policy.timeScale) return state;
+  const now = Date.now();
+  const left = Math.max(0, state.dueAt - now);
+  return { ...state, dueAt: now + (left * record.policy.timeScale) / timeScale };
+}
+
+/** A stored schedule shorter than Norce's was cut by an option when first sent: say which. */
+function cutShort(record: DeliveryRecord): { cutBy?: string } {
+  const { maxRetries } = record.policy;
+  if (maxRetries >= NORCE_POLICY.maxRetries) return {};
+  return { cutBy: maxRetries === 0 ? "--no-retry, as first sent" : "--max-retries, as first sent" };
+}
+
+/** One line for many events: how each ended. */
+function summaryLine(deliveries: readonly Delivery[]): string {
+  const count = (outcome: Delivery["outcome"]) =>
+    deliveries.filter((d) => d.outcome === outcome).length;
+  const parts = [`${count("delivered")} delivered`, `${count("dead")} dead`];
+  if (count("interrupted") > 0) parts.push(`${count("interrupted")} still pending`);
+  return `${deliveries.length} events resumed: ${parts.join(" · ")}`;
+}
+
+async function createProgress(total: number) {
+  // cli-progress is CommonJS: its exports arrive as the default export under ESM.
+  const loaded = (await import("cli-progress")) as unknown as {
+    default: typeof import("cli-progress");
+  };
+  const progress = loaded.default;
+  const bar = new progress.SingleBar(
+    {
+      format: "  resuming {bar} {value}/{total} events",
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    progress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return bar;
 }

@@ -2,7 +2,7 @@ import { deliverMany } from "../../delivery/batch.js";
 import type { Attempt, Delivery } from "../../delivery/engine.js";
 import { buildHeaders, parseHeaders, staticHeaders } from "../../delivery/headers.js";
 import { createPolicy, type DeliveryPolicy } from "../../delivery/policy.js";
-import { parseSigningSecret, signHeaders } from "../../delivery/signing.js";
+import { signHeaders } from "../../delivery/signing.js";
 import { type EventTypeInfo, eventTypeInfos, getEventType } from "../../events/catalog.js";
 import type { NorceEvent } from "../../events/event.js";
 import { createEventFactory } from "../../events/factory.js";
@@ -14,7 +14,19 @@ import type { EventStore } from "../../store/db.js";
 import { recordDelivery, recordingRun } from "../../store/recorder.js";
 import { resolveTemplate, type StoredHeader, toStoredHeaders } from "../../store/templates.js";
 import { resolveClient } from "../client.js";
-import { deliverShown, loadStyle, type Output, secretValues } from "../deliveries.js";
+import {
+  checkHeaderValues,
+  checkMessageId,
+  checkRetryOptions,
+  deliverShown,
+  endCaretLine,
+  loadStyle,
+  type Output,
+  retriesCutBy,
+  sayResume,
+  secretValues,
+  signingKeyFrom,
+} from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { createWriter, print, say } from "../output.js";
@@ -77,6 +89,7 @@ async function send(
   let type = typeArg;
   let to = options.to;
 
+  checkSendOptions(options);
   if (options.all) {
     if (type)
       throw new UsageError("send --all sends every enabled type; leave out the type", {
@@ -85,7 +98,7 @@ async function send(
     return await sendAll(options, globals, project);
   }
   if (!type || (!to && !(type && settingsFor(config, getEventType(type).name).url))) {
-    if (type && !to) {
+    if (type && !to && (!isInteractive() || options.json)) {
       throw new UsageError(
         `send needs --to <url>, or a url for ${getEventType(type).name} in norce-event.config.json`,
         {
@@ -111,7 +124,7 @@ async function send(
   const info = getEventType(type);
   const target = resolveTarget(info, { to, headerArgs, force: options.force ?? false }, config);
   const policy = policyFrom(options, config);
-  const signingKey = options.signSecret ? parseSigningSecret(options.signSecret) : undefined;
+  const signingKey = signingKeyFrom(options.signSecret, config);
   const factory = createEventFactory(info, {
     ...(await payloadOptions(options)),
     client: resolveClient(options, config).client,
@@ -130,12 +143,22 @@ async function send(
   };
 
   if (options.dryRun) {
-    printDryRun(sample, target, signingKey, options);
+    // Every request --count would send, each as it would go (a blank line between them).
+    const count = options.count ?? 1;
+    for (let index = 0; index < count; index++) {
+      if (index > 0 && !options.json) print();
+      printDryRun(index === 0 ? sample : makeEvent(index), target, signingKey, options);
+    }
+    if (!options.json) {
+      say(
+        `(dry run: nothing was sent to ${options.showSecrets ? target.url : maskUrl(target.url)}${count > 1 ? `; ${count} requests shown` : ""})`,
+      );
+    }
     return EXIT_OK;
   }
 
   const store = await project.store();
-  const signal = interruptSignal();
+  const signal = interruptSignal(endCaretLine);
   try {
     const count = options.count ?? 1;
     if (count === 1) {
@@ -146,6 +169,7 @@ async function send(
         signingKey,
         output,
         store,
+        cutBy: retriesCutBy(options),
       });
       if (delivery.outcome === "interrupted") sayResume(store, 1);
       return exitCode([delivery.outcome]);
@@ -183,7 +207,7 @@ async function sendAll(
     });
   }
   const policy = policyFrom(options, config);
-  const signingKey = options.signSecret ? parseSigningSecret(options.signSecret) : undefined;
+  const signingKey = signingKeyFrom(options.signSecret, config);
   const output: Output = {
     json: options.json ?? false,
     style: await loadStyle(globals, options.json ?? false),
@@ -194,7 +218,7 @@ async function sendAll(
     client: resolveClient(options, config).client,
   };
   const store = await project.store();
-  const signal = interruptSignal();
+  const signal = interruptSignal(endCaretLine);
   const outcomes: Delivery["outcome"][] = [];
   try {
     for (const [index, info] of enabled.entries()) {
@@ -221,6 +245,7 @@ async function sendAll(
         signingKey,
         output,
         store,
+        cutBy: retriesCutBy(options),
       });
       outcomes.push(delivery.outcome);
     }
@@ -254,7 +279,10 @@ async function sendMany(
   const deadList: Delivery[] = [];
   const lines = createWriter();
   const recordingFor = store
-    ? recordingRun(target.url, target.stored, policy, output.secrets)
+    ? recordingRun(target.url, target.stored, policy, {
+        secrets: output.secrets,
+        signed: Boolean(signingKey),
+      })
     : undefined;
   const summary = await deliverMany({
     to: target.url,
@@ -337,6 +365,7 @@ function deliverTo(
     signingKey: Buffer | undefined;
     output: Output;
     store: EventStore | undefined;
+    cutBy?: string | undefined;
   },
 ): Promise<Delivery> {
   return deliverShown(
@@ -349,6 +378,7 @@ function deliverTo(
       signal: run.signal,
       seed: run.seed,
       ...(run.signingKey ? { signingKey: run.signingKey } : {}),
+      ...(run.cutBy ? { cutBy: run.cutBy } : {}),
     },
     run.output,
     run.store,
@@ -389,6 +419,7 @@ function resolveTarget(
   for (const [name, value] of Object.entries(flagHeaders)) {
     headers[name] = resolveTemplate(value, { field: `-H ${name}` });
   }
+  checkHeaderValues(headers);
   const stored: StoredHeader[] = [
     ...fromConfig.map(([name, template]) => ({ name, template })),
     ...toStoredHeaders(flagHeaders),
@@ -405,18 +436,29 @@ function policyFrom(options: SendOptions, config: LoadedConfig | undefined): Del
   });
 }
 
+/** Options that contradict each other, or that one of them would silently drop. */
+function checkSendOptions(options: SendOptions): void {
+  checkRetryOptions(options);
+  if (options.messageId !== undefined) {
+    const several = options.all
+      ? "--all"
+      : (options.count ?? 1) > 1
+        ? `--count ${options.count}`
+        : undefined;
+    if (several) {
+      throw new UsageError(`--message-id gives one event its id; ${several} sends several events`, {
+        hint: "leave out --message-id (each event gets its own UUID), or send one event",
+      });
+    }
+    const warning = checkMessageId(options.messageId);
+    if (warning) say(`warning: ${warning}`);
+  }
+}
+
 function warnDropped(headers: Record<string, string>, signing: boolean): void {
   for (const name of staticHeaders(headers, signing).dropped) {
     say(
       `warning: header ${name} dropped: Norce's system headers take precedence over headers you add`,
-    );
-  }
-}
-
-function sayResume(store: EventStore | undefined, pending: number): void {
-  if (store && pending > 0) {
-    say(
-      `${pending === 1 ? "The event is" : `${pending} events are`} pending in ${store.path}; norce-event resume continues where ${pending === 1 ? "it" : "they"} left off.`,
     );
   }
 }
@@ -477,5 +519,4 @@ function printDryRun(
   for (const [name, value] of Object.entries(shown)) print(`${name}: ${value}`);
   print();
   print(body);
-  say(`(dry run: nothing was sent to ${shownUrl})`);
 }

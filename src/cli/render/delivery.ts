@@ -4,6 +4,7 @@
  */
 import type { Attempt, Delivery, NextAttempt } from "../../delivery/engine.js";
 import type { Redirect } from "../../delivery/http.js";
+import { NORCE_POLICY } from "../../delivery/policy.js";
 import type { NorceEvent } from "../../events/event.js";
 import { formatDuration } from "../../shared/duration.js";
 import { maskText, maskUrl } from "../../shared/secrets.js";
@@ -91,7 +92,17 @@ export function formatNext(next: NextAttempt, style: Style): string {
   );
 }
 
-export function formatOutcome(delivery: Delivery, style: Style, realMs: number): string {
+/**
+ * The final line. `cut` says why the schedule was shorter than Norce's (`--no-retry`,
+ * `--max-retries`, or the stored policy on resume): a dead event then says so instead of claiming
+ * that Norce would have given up too.
+ */
+export function formatOutcome(
+  delivery: Delivery,
+  style: Style,
+  realMs: number,
+  cut?: { maxRetries: number; by: string },
+): string {
   const last = delivery.attempts.at(-1);
   const n = delivery.priorAttempts + delivery.attempts.length;
   const clocks = style.dim(
@@ -101,7 +112,7 @@ export function formatOutcome(delivery: Delivery, style: Style, realMs: number):
     case "delivered":
       return `${style.green("✓ delivered")} after ${plural(n, "attempt")}${clocks}`;
     case "dead":
-      return `${style.red("✗ dead")} after ${plural(n, "attempt")}: Norce marks it dead and never retries it${clocks}`;
+      return `${style.red("✗ dead")} after ${plural(n, "attempt")}: ${deadReason(cut)}${clocks}`;
     case "interrupted": {
       const pending = delivery.pending;
       return `${style.yellow("■ interrupted")} after ${plural(n, "attempt")}${
@@ -111,6 +122,17 @@ export function formatOutcome(delivery: Delivery, style: Style, realMs: number):
       }`;
     }
   }
+}
+
+/** Why a delivery is dead: Norce's schedule ran out, or an option cut it short. */
+export function deadReason(cut?: { maxRetries: number; by: string }): string {
+  if (!cut || cut.maxRetries >= NORCE_POLICY.maxRetries) {
+    return "Norce marks it dead and never retries it";
+  }
+  const norceEnd = scheduleLabel(NORCE_POLICY.retryDelaysMs.reduce((sum, ms) => sum + ms, 0));
+  return cut.maxRetries === 0
+    ? `no retries (${cut.by}); Norce would retry ${NORCE_POLICY.maxRetries} times, until ${norceEnd}`
+    : `retries cut to ${cut.maxRetries} by ${cut.by}; Norce would go on until ${norceEnd}`;
 }
 
 /** The JSON twin of an attempt line (`--json`, one object per line). */
