@@ -197,15 +197,6 @@ function commandLines(): fc.Arbitrary<Generated> {
  * Remove an entry once its fix is merged (a crash that matches none fails the test).
  */
 const KNOWN: { output: RegExp; where: string }[] = [
-  {
-    output: /secret\.startsWith is not a function/,
-    where: "send/listen --sign-secret parsed as a list: fixed on the cli-send branch",
-  },
-  {
-    output: /unexpected Error: ENOENT: no such file or directory, open .*\n.*\n(.*\n)*.*runInit/,
-    where:
-      "init with --config in a folder that does not exist (src/cli/commands/init.ts writeFile)",
-  },
 ];
 
 interface Outcome {

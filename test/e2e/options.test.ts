@@ -16,12 +16,7 @@ import { usedFlags } from "../helpers/coverage.js";
 import { cliSurface } from "../helpers/surface.js";
 
 /** `command --option` → why no end-to-end test passes it. Keep this short. */
-const EXCEPTIONS: Record<string, string> = {
-  "send --sign-secret":
-    "broken on this branch (parsed as a list); fixed and tested through the CLI on the cli-send branch: remove when merged",
-  "listen --sign-secret":
-    "the same option declaration; tested through the CLI on the cli-send branch: remove when merged",
-};
+const EXCEPTIONS: Record<string, string> = {};
 
 describe("the CLI surface", () => {
   const surface = cliSurface();

@@ -62,7 +62,17 @@ export async function runInit(options: InitOptions, globals: GlobalOptions): Pro
       eventTypeInfos().map((info) => [info.name, { enabled: chosen.has(info.name) }]),
     ) as Partial<Record<EventTypeName, { enabled: boolean }>>,
   };
-  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
+  try {
+    await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new UsageError(`cannot write ${path} (${code})`, {
+      hint:
+        code === "ENOENT"
+          ? "its folder does not exist: create it first, or point --config at a file in an existing folder"
+          : "check the folder's permissions, or point --config elsewhere",
+    });
+  }
   loadConfig(path); // what we wrote must be valid; this throws if not
 
   const on = chosen.size;
