@@ -63,7 +63,8 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   const store = await project.store();
   const out = createWriter();
   const sinks: Sink[] = [
-    ...(store ? [{ write: (event: ReceivedEvent) => store.recordReceived(event) }] : []),
+    // Not awaited: a slow disk must not hold up the output (the writer bounds what it holds).
+    ...(store ? [{ write: (event: ReceivedEvent) => void store.recordReceived(event) }] : []),
     {
       write(event) {
         if (!matches(event.type)) return;

@@ -1,4 +1,5 @@
 import { parseHeaders } from "../../delivery/headers.js";
+import type { DeliveryRecord } from "../../store/db.js";
 import { isAlive, resumeState, storedEvent } from "../../store/restore.js";
 import { restoreHeaders } from "../../store/templates.js";
 import { deliverShown, loadStyle, secretValues } from "../deliveries.js";
@@ -15,26 +16,47 @@ export interface ResumeOptions {
   json?: boolean;
 }
 
+/** Pending rows another live run holds (claimed just now by no one else): left to it, and said so. */
+function sayOwnedElsewhere(rows: readonly DeliveryRecord[]): void {
+  const byPid = new Map<number, number>();
+  for (const row of rows) {
+    if (row.ownerPid !== null && row.ownerPid !== process.pid && isAlive(row.ownerPid))
+      byPid.set(row.ownerPid, (byPid.get(row.ownerPid) ?? 0) + 1);
+  }
+  for (const [pid, n] of byPid)
+    say(`${n} pending event${n === 1 ? " is" : "s are"} being sent by process ${pid}; left to it`);
+}
+
 export async function runResume(options: ResumeOptions, globals: GlobalOptions): Promise<number> {
   const project = loadProject(globals);
   try {
     const store = await storeToRead(project, "resume");
-    const all = store.pending();
-    const owned = all.filter((d) => isAlive(d.ownerPid));
-    const pending = all.filter((d) => !isAlive(d.ownerPid));
-    for (const d of owned)
-      say(`${d.messageId} is still being sent by process ${d.ownerPid}; left to it`);
+    // Claimed in one transaction: another resume (or a live send) keeps what it holds, and two
+    // resumes started at once split the rows between them instead of both sending each.
+    const pending = store.claimPending();
+    sayOwnedElsewhere(store.pending());
     if (pending.length === 0) {
       say(`nothing to resume in ${store.path}`);
       return EXIT_OK;
     }
     const given = parseHeaders(options.header);
     // Check every event before sending any: a header that cannot be restored is named, not skipped.
-    const prepared = pending.map((record) => ({
-      record,
-      event: storedEvent(record, { path: store.path }),
-      headers: restoreHeaders(record.headers, given, record.messageId),
-    }));
+    let prepared: {
+      record: (typeof pending)[number];
+      event: ReturnType<typeof storedEvent>;
+      headers: ReturnType<typeof restoreHeaders>;
+    }[];
+    try {
+      prepared = pending.map((record) => ({
+        record,
+        event: storedEvent(record, { path: store.path }),
+        headers: restoreHeaders(record.headers, given, record.messageId),
+      }));
+    } catch (error) {
+      // Nothing was sent: give the rows back for the next resume.
+      store.releaseClaims(pending.map((record) => record.id));
+      throw error;
+    }
     const output = {
       json: options.json ?? false,
       style: await loadStyle(globals, options.json ?? false),

@@ -144,7 +144,8 @@ async function send(
         output,
         store,
       });
-      if (delivery.outcome === "interrupted") sayResume(store, 1);
+      process.exitCode = exitCode([delivery.outcome]);
+      await sayResume(store);
       return exitCode([delivery.outcome]);
     }
     return await sendMany(
@@ -225,8 +226,10 @@ async function sendAll(
       `${delivered} of ${enabled.length} enabled types delivered${skipped > 0 ? ` (${skipped} off in ${config?.shown}: not sent, as Norce would not)` : ""}`,
     );
   }
-  if (outcomes.includes("interrupted") || outcomes.length < enabled.length) sayResume(store, 1);
-  return exitCode(outcomes.length < enabled.length ? [...outcomes, "interrupted"] : outcomes);
+  const code = exitCode(outcomes.length < enabled.length ? [...outcomes, "interrupted"] : outcomes);
+  process.exitCode = code;
+  await sayResume(store);
+  return code;
 }
 
 async function sendMany(
@@ -245,6 +248,8 @@ async function sendMany(
   const deadList: Delivery[] = [];
   const lines = createWriter();
   const recordingFor = store ? recordingRun(target.url, target.stored, policy) : undefined;
+  // The writer takes a moment to start: start it while the first events are made.
+  store?.startWriting();
   const summary = await deliverMany({
     to: target.url,
     headers: target.headers,
@@ -254,10 +259,13 @@ async function sendMany(
     count: run.count,
     concurrency: options.concurrency,
     makeEvent: run.makeEvent,
-    track: (event) => {
+    // With a store, events are recorded a chunk ahead of sending: a crash loses none that was sent.
+    ...(store ? { ahead: RECORD_AHEAD } : {}),
+    track: (event, body) => {
       const recording =
-        store && recordingFor ? recordDelivery(store, recordingFor, event) : undefined;
+        store && recordingFor ? recordDelivery(store, recordingFor, event, { body }) : undefined;
       return {
+        ...(recording ? { admitted: recording.admit(), dropped: recording.discard } : {}),
         hooks: {
           onAttempt: (attempt: Attempt) => {
             if (output.json)
@@ -274,6 +282,14 @@ async function sendMany(
       };
     },
   });
+  // Whatever happens next (a store that cannot close), a dead event fails the command.
+  const code =
+    summary.interrupted > 0 || summary.notStarted > 0
+      ? EXIT_INTERRUPTED
+      : summary.dead > 0
+        ? EXIT_FAILED
+        : EXIT_OK;
+  process.exitCode = code;
   progress?.stop();
   await lines.flush();
   if (output.json) {
@@ -298,12 +314,12 @@ async function sendMany(
     const { formatBatchSummary } = await import("../render/batch.js");
     print(formatBatchSummary(info.name, target.url, run.seed, summary, deadList, output.style));
   }
-  if (summary.interrupted > 0 || summary.notStarted > 0) {
-    sayResume(store, summary.interrupted);
-    return EXIT_INTERRUPTED;
-  }
-  return summary.dead > 0 ? EXIT_FAILED : EXIT_OK;
+  await sayResume(store);
+  return code;
 }
+
+/** Events a batch records ahead of sending, per chunk (one chunk is sent while the next is written). */
+const RECORD_AHEAD = 256;
 
 /** One event to its target, shown and recorded as it goes. */
 function deliverTo(
@@ -390,8 +406,21 @@ function warnDropped(headers: Record<string, string>, signing: boolean): void {
   }
 }
 
-function sayResume(store: EventStore | undefined, pending: number): void {
-  if (store && pending > 0) {
+/**
+ * What this run left pending, as the store holds it (committed), and any write that failed: the
+ * count comes from the store, not from what the run meant to write.
+ */
+async function sayResume(store: EventStore | undefined): Promise<void> {
+  if (!store) return;
+  await store.flush();
+  const losses = store.losses();
+  if (losses.deliveries > 0) {
+    say(
+      `warning: ${losses.deliveries} ${losses.deliveries === 1 ? "delivery was" : "deliveries were"} not recorded in ${store.path} (${losses.error?.message ?? "write failed"}): resume cannot continue ${losses.deliveries === 1 ? "it" : "them"}`,
+    );
+  }
+  const pending = store.countPending();
+  if (pending > 0) {
     say(
       `${pending === 1 ? "The event is" : `${pending} events are`} pending in ${store.path}; norce-event resume continues where ${pending === 1 ? "it" : "they"} left off.`,
     );
