@@ -5,6 +5,7 @@
  * are made only when a request slot is free (or, with `ahead`, a chunk at a time, one chunk before
  * it is sent), and only numbers are kept per attempt, so memory stays flat however many are sent.
  */
+import { setMaxListeners } from "node:events";
 import type { NorceEvent } from "../events/event.js";
 import {
   createAgent,
@@ -25,20 +26,22 @@ export interface DeliverManyOptions
   /** Requests in flight at most. @default 8 */
   concurrency?: number;
   /**
-   * Per event, as it is made: hooks for its attempts and waits, and what to do when it ends. With
-   * `ahead`, events are made and tracked this many at a time, and none of a chunk is sent before
-   * every `admitted` of it has resolved (a store commits the chunk's rows there, so a crash loses
-   * no event that was sent); the next chunk is made and admitted while this one is sent.
+   * Per event, as it is made: hooks for its attempts and waits, and what to do when it ends.
    */
   track?: (event: NorceEvent, body: string) => EventTracking;
+  /**
+   * Make and track events this many at a time, ahead of sending them; after each chunk is made,
+   * `admit` is called, and none of the chunk is sent before it resolves (a store commits the
+   * chunk's rows there, so a crash loses no event that was sent). The next chunks are made and
+   * admitted while this one is sent. @default 1 (no admission)
+   */
   ahead?: number;
+  admit?: () => Promise<unknown>;
 }
 
 export interface EventTracking {
   hooks?: DeliveryHooks;
   done?: (delivery: Delivery) => void | Promise<void>;
-  /** With `ahead`: resolves when the event is recorded; it is not sent before. */
-  admitted?: Promise<unknown>;
   /** Made and tracked, but never started: the run was stopped first. */
   dropped?: () => void;
 }
@@ -85,6 +88,8 @@ export async function deliverMany(options: DeliverManyOptions): Promise<BatchSum
   // Ctrl-C: requests in flight end with the connections under them; waiting events stop waiting.
   const onAbort = () => void dispatcher.destroy().catch(() => undefined);
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  // Every event waiting for a request slot listens for the abort: thousands may wait at once.
+  if (options.signal) setMaxListeners(0, options.signal);
   const ctx = prepareDelivery({ ...options, policy, dispatcher });
   const latencies: number[] = [];
   const summary = { delivered: 0, dead: 0, interrupted: 0, attempts: 0, started: 0 };
@@ -98,15 +103,12 @@ export async function deliverMany(options: DeliverManyOptions): Promise<BatchSum
   const makeChunk = (size: number): Chunk | undefined => {
     if (made >= options.count) return undefined;
     const items: Made[] = [];
-    const waits: Promise<unknown>[] = [];
     for (const end = Math.min(options.count, made + size); made < end; made++) {
       const event = options.makeEvent(made);
       const body = JSON.stringify(event.payload);
-      const tracking = options.track?.(event, body);
-      if (tracking?.admitted) waits.push(tracking.admitted);
-      items.push({ event, body, tracking });
+      items.push({ event, body, tracking: options.track?.(event, body) });
     }
-    return { items, ready: waits.length > 0 ? Promise.all(waits) : Promise.resolve() };
+    return { items, ready: options.admit?.() ?? Promise.resolve() };
   };
 
   try {
@@ -123,7 +125,8 @@ export async function deliverMany(options: DeliverManyOptions): Promise<BatchSum
     };
     fill();
     let stopped = false;
-    for (let chunk = queued.shift(); chunk && !stopped; chunk = queued.shift()) {
+    while (!stopped && queued.length > 0) {
+      const chunk = queued.shift()!;
       await chunk.ready;
       fill();
       for (const [i, { event, body, tracking }] of chunk.items.entries()) {

@@ -124,6 +124,20 @@ export interface RowRef {
   key: number;
 }
 
+/** A new delivery's row, written ahead of sending it (`admitDeliveries`). */
+export interface AdmittedRow {
+  ref: RowRef;
+  event: NorceEvent;
+  body: string;
+}
+
+/** What the deliveries of one run share (recorder.ts serialises it once). */
+export interface RecordingRun {
+  url: string;
+  headersJson: string;
+  policyJson: string;
+}
+
 /** A delivery's row as it stands, for `saveDelivery`. */
 export interface DeliveryRow {
   ref: RowRef;
@@ -231,34 +245,86 @@ export class EventStore {
     const last = row.attempts.at(-1);
     const pending = row.state === "pending";
     if (row.owned) this.renewLeases();
-    const body = row.body === undefined ? null : toStored(row.body);
+    const attempts = row.attempts.length;
+    const columns = [
+      row.state,
+      last?.attempt ?? 0,
+      attempts === 0 ? "[]" : JSON.stringify(row.attempts),
+      last?.status ?? null,
+      last?.error ?? null,
+      row.next?.attempt ?? (pending ? (last?.attempt ?? 0) + 1 : null),
+      row.next ? Math.round(row.next.dueAt) : pending ? now : null,
+      row.owned ? process.pid : null,
+      now,
+      row.owned ? now + LEASE_MS : null,
+    ];
+    // A row written before changes only its state: no need to hand over the event again.
+    if (row.body === undefined) {
+      return this.write(["update", row.ref.key, !pending, this.owner, ...columns], pending);
+    }
+    const body = toStored(row.body);
     return this.write(
       [
         "save",
         row.ref.key,
         !pending,
+        this.owner,
+        ...columns,
         row.event.messageId,
         row.event.type,
         row.url,
         row.headersJson,
         body,
         row.event.timestamp,
-        row.state,
-        last?.attempt ?? 0,
-        JSON.stringify(row.attempts),
-        last?.status ?? null,
-        last?.error ?? null,
-        row.next?.attempt ?? (pending ? (last?.attempt ?? 0) + 1 : null),
-        row.next ? Math.round(row.next.dueAt) : pending ? now : null,
         row.policyJson,
-        row.owned ? process.pid : null,
         row.createdAt,
-        now,
-        this.owner,
-        row.owned ? now + LEASE_MS : null,
       ],
       pending,
-      body === null ? 0 : typeof body === "string" ? body.length : body.byteLength,
+      typeof body === "string" ? body.length : body.byteLength,
+    );
+  }
+
+  /**
+   * Write new rows ahead, pending (attempt 1 due now) and owned by this run, in one write committed
+   * at once: a batch does this before sending them. Resolves true once committed.
+   */
+  admitDeliveries(run: RecordingRun, rows: readonly AdmittedRow[]): Promise<boolean> {
+    if (rows.length === 0) return Promise.resolve(true);
+    this.renewLeases();
+    const now = Date.now();
+    const keys: number[] = [];
+    const ids: string[] = [];
+    const types: string[] = [];
+    const timestamps: string[] = [];
+    const bodies: (string | Uint8Array)[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      const body = toStored(row.body);
+      keys.push(row.ref.key);
+      ids.push(row.event.messageId);
+      types.push(row.event.type);
+      timestamps.push(row.event.timestamp);
+      bodies.push(body);
+      bytes += typeof body === "string" ? body.length : body.byteLength;
+    }
+    return this.write(
+      [
+        "admit",
+        this.owner,
+        process.pid,
+        now,
+        now + LEASE_MS,
+        run.url,
+        run.headersJson,
+        run.policyJson,
+        keys,
+        ids,
+        types,
+        timestamps,
+        bodies,
+      ],
+      true,
+      bytes,
     );
   }
 

@@ -2,24 +2,26 @@
 import type { Delivery, DeliveryHooks } from "../delivery/engine.js";
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { NorceEvent } from "../events/event.js";
-import { type AttemptRecord, type EventStore, type RowRef, toAttemptRecord } from "./db.js";
+import {
+  type AdmittedRow,
+  type AttemptRecord,
+  type EventStore,
+  type RecordingRun,
+  type RowRef,
+  toAttemptRecord,
+} from "./db.js";
 import type { StoredHeader } from "./templates.js";
 
 export interface DeliveryRecording {
-  /** Write the row ahead, as pending and owned, before the event is sent; resolves when committed. */
-  admit(): Promise<boolean>;
+  /** Its row, to be written ahead by `admitDeliveries` (then it counts as written). */
+  admission(): AdmittedRow;
   /** The event was written ahead but never sent: remove its row. */
   discard(): void;
   hooks: Required<DeliveryHooks>;
   finish(delivery: Delivery): void;
 }
 
-/** What the deliveries of one run share, serialised once. */
-export interface RecordingRun {
-  url: string;
-  headersJson: string;
-  policyJson: string;
-}
+export type { RecordingRun };
 
 export function recordingRun(
   url: string,
@@ -88,7 +90,11 @@ export function recordDelivery(
   if (watched || options.resume) void save("pending");
 
   return {
-    admit: () => save("pending"),
+    admission: () => {
+      written = true;
+      body ??= JSON.stringify(event.payload);
+      return { ref, event, body };
+    },
     discard: () => {
       if (written) store.discardDelivery(ref);
     },
@@ -111,6 +117,21 @@ export function recordDelivery(
 }
 
 function noop(): void {}
+
+/**
+ * Write rows ahead, as pending and owned by this run, before their events are sent: one write for
+ * the lot, committed at once; resolves true once committed.
+ */
+export function admitDeliveries(
+  store: EventStore,
+  run: RecordingRun,
+  recordings: readonly DeliveryRecording[],
+): Promise<boolean> {
+  return store.admitDeliveries(
+    run,
+    recordings.map((r) => r.admission()),
+  );
+}
 
 /** Run several hook sets in order (recording, then showing). */
 export function combineHooks(...sets: (DeliveryHooks | undefined)[]): DeliveryHooks {

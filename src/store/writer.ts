@@ -21,12 +21,18 @@ const BATCH_MS = 10;
 const BATCH_OPS = 500;
 /** A body this large goes over as transferred bytes, off the worker's heap. */
 export const BIG_BODY = 64 * 1024;
+/** `["update", key, final, owner, …10 state columns]`. */
+const FINAL_WIDTH = 14;
 /** Body bytes handed to the worker and not yet committed, at most (one batch may exceed it). */
 const MAX_IN_FLIGHT = 16 * 1024 * 1024;
 
 /**
- * One write. `["save", key, final, …columns]`, `["received", …columns]`, `["bind", key, id]`,
- * `["discard", key]`, `["lease", owner, until]`. A body column may be a Uint8Array (see BIG_BODY).
+ * One write. `["admit", owner, pid, now, lease, url, headers, policy, keys, ids, types, timestamps,
+ * bodies]` (new deliveries ahead of sending), `["save", key, final, owner, …columns]` (a delivery
+ * in full), `["update", key, final,
+ * owner, …state columns]` (a delivery written before), `["received", …columns]`,
+ * `["bind", key, id]`, `["discard", key, owner]`, `["lease", owner, until]`. A body column may be
+ * a Uint8Array (see BIG_BODY).
  */
 export type WriteOp = readonly unknown[];
 
@@ -90,21 +96,39 @@ const apply = db && db.transaction((ops) => {
       const id = rows.get(op[1]);
       if (id !== undefined) remove.run(id, op[2]);
       rows.delete(op[1]);
-    } else if (op[0] === "save") {
-      const key = op[1];
-      const final = op[2];
-      const c = op.slice(3);
-      const id = rows.get(key);
-      if (id === undefined) {
-        // Its first write failed (counted there): without the body there is nothing to insert.
-        if (c[4] === null || c[4] === undefined) continue;
-        const info = insert.run(c[0], c[1], c[2], c[3], bytes(c[4]), c[5], c[6], c[7], c[8], c[9],
-          c[10], c[11], c[12], c[13], c[14], c[15], c[16], c[17], c[18]);
-        if (!final) rows.set(key, info.lastInsertRowid);
-      } else {
-        update.run(c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[14], c[16], c[18], id, c[17]);
-        if (final) rows.delete(key);
+    } else if (op[0] === "finals") {
+      // Flat: [key, final, owner, …10 state columns] after one another.
+      const f = op[1];
+      for (let i = 0; i < f.length; i += 13) {
+        const id = rows.get(f[i]);
+        if (id === undefined) continue;
+        update.run(f[i + 3], f[i + 4], f[i + 5], f[i + 6], f[i + 7], f[i + 8], f[i + 9], f[i + 10],
+          f[i + 11], f[i + 12], id, f[i + 2]);
+        rows.delete(f[i]);
       }
+    } else if (op[0] === "admit") {
+      // [kind, owner, pid, now, lease, url, headers, policy, keys, ids, types, timestamps, bodies]
+      const keys = op[8];
+      for (let i = 0; i < keys.length; i++) {
+        const info = insert.run(op[9][i], op[10][i], op[5], op[6], bytes(op[12][i]), op[11][i],
+          "pending", 0, "[]", null, null, 1, op[3], op[7], op[2], op[3], op[3], op[1], op[4]);
+        rows.set(keys[i], info.lastInsertRowid);
+      }
+    } else if (op[0] === "save" || op[0] === "update") {
+      // [kind, key, final, owner, state, attempts, attempt_list, last_status, last_error,
+      //  next_attempt, next_due_at, owner_pid, updated_at, lease_until, (save only:) message_id,
+      //  type, url, headers, body, timestamp, policy, created_at]
+      const key = op[1];
+      const id = rows.get(key);
+      if (id !== undefined) {
+        update.run(op[4], op[5], op[6], op[7], op[8], op[9], op[10], op[11], op[12], op[13], id, op[3]);
+        if (op[2]) rows.delete(key);
+      } else if (op[0] === "save") {
+        const info = insert.run(op[14], op[15], op[16], op[17], bytes(op[18]), op[19], op[4], op[5],
+          op[6], op[7], op[8], op[9], op[10], op[20], op[11], op[21], op[12], op[3], op[13]);
+        if (!op[2]) rows.set(key, info.lastInsertRowid);
+      }
+      // An update of a row whose first write failed (counted there): nothing to update.
     }
   }
 });
@@ -147,6 +171,7 @@ export function startWriter(
     resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
   });
   let queue: WriteOp[] = [];
+  let finals: unknown[] = [];
   let queuedBytes = 0;
   let current: { promise: Promise<boolean>; resolve: (committed: boolean) => void } | undefined;
   let seq = 0;
@@ -171,7 +196,22 @@ export function startWriter(
     }
     for (const op of batch.ops) {
       if (op[0] === "received") lost.received++;
-      else if (op[0] === "save" && !lostKeys.has(op[1])) {
+      else if (op[0] === "finals") {
+        const flat = op[1] as unknown[];
+        for (let i = 0; i < flat.length; i += FINAL_WIDTH - 1) {
+          if (!lostKeys.has(flat[i])) {
+            lostKeys.add(flat[i]);
+            lost.deliveries++;
+          }
+        }
+      } else if (op[0] === "admit") {
+        for (const key of op[8] as unknown[]) {
+          if (!lostKeys.has(key)) {
+            lostKeys.add(key);
+            lost.deliveries++;
+          }
+        }
+      } else if ((op[0] === "save" || op[0] === "update") && !lostKeys.has(op[1])) {
         lostKeys.add(op[1]);
         lost.deliveries++;
       }
@@ -202,6 +242,10 @@ export function startWriter(
       for (const op of next.ops) {
         for (const value of op) {
           if (value instanceof Uint8Array) transfer.push(value.buffer as ArrayBuffer);
+          else if (op[0] === "admit" && Array.isArray(value)) {
+            for (const item of value)
+              if (item instanceof Uint8Array) transfer.push(item.buffer as ArrayBuffer);
+          }
         }
       }
       worker.postMessage({ seq: next.seq, ops: next.ops }, transfer);
@@ -250,6 +294,9 @@ export function startWriter(
     current = undefined;
     if (!batch) return;
     const ops = queue;
+    // A delivery's final write is its last: the batch's final writes go last, as one flat op.
+    if (finals.length > 0) ops.push(["finals", finals]);
+    finals = [];
     const bytes = queuedBytes;
     queue = [];
     queuedBytes = 0;
@@ -260,7 +307,10 @@ export function startWriter(
   return {
     write(op, urgent = false, bytes = 0) {
       if (closing && exited) return Promise.resolve(false);
-      queue.push(op);
+      // Most writes are an event's final state: kept flat, so handing them over costs little.
+      if (op[0] === "update" && op[2] === true && op.length === FINAL_WIDTH) {
+        for (let i = 1; i < FINAL_WIDTH; i++) finals.push(op[i]);
+      } else queue.push(op);
       queuedBytes += bytes;
       if (!current) {
         let resolve!: (committed: boolean) => void;
@@ -270,7 +320,8 @@ export function startWriter(
         current = { promise, resolve };
       }
       const promise = current.promise;
-      if (queue.length >= BATCH_OPS || queuedBytes >= MAX_IN_FLIGHT) send();
+      const ops = queue.length + finals.length / (FINAL_WIDTH - 1);
+      if (ops >= BATCH_OPS || queuedBytes >= MAX_IN_FLIGHT) send();
       else if (urgent && !immediate) immediate = setImmediate(send);
       else if (!timer && !immediate) timer = setTimeout(send, BATCH_MS);
       return promise;

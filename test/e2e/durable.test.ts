@@ -137,8 +137,8 @@ describe("nothing lost (built CLI)", () => {
       };
       await send.exited;
       receiver.phase = "healthy";
-      const tried = receiver.failing.size;
-      expect(tried).toBeGreaterThanOrEqual(Math.min(at, 200));
+      expect(receiver.failed).toBeGreaterThanOrEqual(at);
+      if (at > 200) expect(Math.max(...receiver.failing.values())).toBeGreaterThan(1);
 
       const resumed = await runCli(["resume", "--time-scale", "1000"], { cwd, timeoutMs: 30_000 });
       expect(resumed.stderr).not.toMatch(/nothing to resume/);

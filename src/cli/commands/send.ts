@@ -11,7 +11,12 @@ import { maskHeaders } from "../../shared/secrets.js";
 import { DEFAULT_RECEIVER_URL, parseTargetUrl } from "../../shared/url.js";
 import { type LoadedConfig, settingsFor } from "../../store/config.js";
 import type { EventStore } from "../../store/db.js";
-import { recordDelivery, recordingRun } from "../../store/recorder.js";
+import {
+  admitDeliveries,
+  type DeliveryRecording,
+  recordDelivery,
+  recordingRun,
+} from "../../store/recorder.js";
 import { resolveTemplate, type StoredHeader, toStoredHeaders } from "../../store/templates.js";
 import { deliverShown, loadStyle, type Output, secretValues } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
@@ -250,6 +255,7 @@ async function sendMany(
   const recordingFor = store ? recordingRun(target.url, target.stored, policy) : undefined;
   // The writer takes a moment to start: start it while the first events are made.
   store?.startWriting();
+  const toAdmit: DeliveryRecording[] = [];
   const summary = await deliverMany({
     to: target.url,
     headers: target.headers,
@@ -260,12 +266,18 @@ async function sendMany(
     concurrency: options.concurrency,
     makeEvent: run.makeEvent,
     // With a store, events are recorded a chunk ahead of sending: a crash loses none that was sent.
-    ...(store ? { ahead: RECORD_AHEAD } : {}),
+    ...(store && recordingFor
+      ? {
+          ahead: RECORD_AHEAD,
+          admit: () => admitDeliveries(store, recordingFor, toAdmit.splice(0)),
+        }
+      : {}),
     track: (event, body) => {
       const recording =
         store && recordingFor ? recordDelivery(store, recordingFor, event, { body }) : undefined;
+      if (recording) toAdmit.push(recording);
       return {
-        ...(recording ? { admitted: recording.admit(), dropped: recording.discard } : {}),
+        ...(recording ? { dropped: recording.discard } : {}),
         hooks: {
           onAttempt: (attempt: Attempt) => {
             if (output.json)
@@ -319,7 +331,7 @@ async function sendMany(
 }
 
 /** Events a batch records ahead of sending, per chunk (one chunk is sent while the next is written). */
-const RECORD_AHEAD = 256;
+const RECORD_AHEAD = 64;
 
 /** One event to its target, shown and recorded as it goes. */
 function deliverTo(
