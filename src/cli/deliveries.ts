@@ -65,6 +65,8 @@ export async function deliverShown(
           : {}),
       })
     : undefined;
+  // In the store before the first attempt leaves: a crash mid-attempt leaves it for resume.
+  await recording?.ready;
   const started = performance.now();
   if (!output.json) {
     print(

@@ -389,7 +389,7 @@ export class EventStore {
 
   /** Writes that failed so far (a full disk, a store that became unreadable). */
   losses(): WriteLosses {
-    return this.writer?.losses() ?? { deliveries: 0, received: 0 };
+    return this.writer?.losses() ?? { deliveries: 0, received: 0, receivedIds: [] };
   }
 
   /** Keep this run's claims while it runs: renewed every third of LEASE_MS, from the first one. */

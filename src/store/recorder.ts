@@ -13,6 +13,8 @@ import {
 import type { StoredHeader } from "./templates.js";
 
 export interface DeliveryRecording {
+  /** Resolves once the row written before the first attempt (watched, resumed) is committed. */
+  ready: Promise<boolean>;
   /** Its row, to be written ahead by `admitDeliveries` (then it counts as written). */
   admission(): AdmittedRow;
   /** The event was written ahead but never sent: remove its row. */
@@ -87,9 +89,10 @@ export function recordDelivery(
     });
   };
 
-  if (watched || options.resume) void save("pending");
+  const ready = watched || options.resume ? save("pending") : Promise.resolve(true);
 
   return {
+    ready,
     admission: () => {
       written = true;
       body ??= JSON.stringify(event.payload);

@@ -40,6 +40,8 @@ export type WriteOp = readonly unknown[];
 export interface WriteLosses {
   deliveries: number;
   received: number;
+  /** The message ids of the first received requests lost (up to 10; null for a request without one). */
+  receivedIds: (string | null)[];
   /** The first error, as SQLite or the worker gave it. */
   error?: { message: string; code?: string };
 }
@@ -185,7 +187,7 @@ export function startWriter(
   let dead = false;
   let exited = false;
   let closing: Promise<void> | undefined;
-  const lost: WriteLosses = { deliveries: 0, received: 0 };
+  const lost: WriteLosses = { deliveries: 0, received: 0, receivedIds: [] };
   const lostKeys = new Set<unknown>();
   const flushWaiters: { seq: number; resolve: () => void }[] = [];
 
@@ -195,8 +197,10 @@ export function startWriter(
       onError(error);
     }
     for (const op of batch.ops) {
-      if (op[0] === "received") lost.received++;
-      else if (op[0] === "finals") {
+      if (op[0] === "received") {
+        lost.received++;
+        if (lost.receivedIds.length < 10) lost.receivedIds.push((op[1] as string | null) ?? null);
+      } else if (op[0] === "finals") {
         const flat = op[1] as unknown[];
         for (let i = 0; i < flat.length; i += FINAL_WIDTH - 1) {
           if (!lostKeys.has(flat[i])) {
@@ -337,7 +341,7 @@ export function startWriter(
       });
     },
     losses() {
-      return { ...lost };
+      return { ...lost, receivedIds: [...lost.receivedIds] };
     },
     close() {
       closing ??= (async () => {

@@ -153,6 +153,19 @@ describe("nothing lost (built CLI)", () => {
     40_000,
   );
 
+  it("kill -9 while a single event's first attempt is in flight, then resume delivers it", async () => {
+    const receiver = await countingReceiver();
+    const cwd = project();
+    const send = startSend(cwd, ["--to", receiver.url]);
+    receiver.onFailing = () => send.child.kill("SIGKILL");
+    await send.exited;
+    receiver.phase = "healthy";
+    const resumed = await runCli(["resume"], { cwd });
+    expect(resumed.code).toBe(0);
+    expect(receiver.failing.size).toBe(1);
+    expectEachResumedOnce(receiver);
+  });
+
   it("Ctrl-C mid-batch: the summary counts what the store holds, and resume delivers the rest once", async () => {
     const receiver = await countingReceiver();
     const cwd = project();

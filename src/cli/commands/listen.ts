@@ -121,6 +121,13 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   await project.close();
   await out.flush();
   say(formatStats(listener.stats()));
+  const lost = store?.losses();
+  if (store && lost && lost.received > 0) {
+    const ids = lost.receivedIds.map((id) => id ?? "(no message id)").join(", ");
+    say(
+      `warning: ${lost.received} of the requests answered were not recorded in ${store.path} (${lost.error?.message ?? "write failed"}): ${ids}${lost.received > lost.receivedIds.length ? ", …" : ""}`,
+    );
+  }
   process.exitCode = EXIT_OK;
   return EXIT_OK;
 }
