@@ -91,6 +91,13 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
         }),
       );
       const outcomes = deliveries.map((d) => d.outcome);
+      await store.flush();
+      const lost = store.losses();
+      if (lost.deliveries > 0) {
+        say(
+          `warning: ${lost.deliveries} of the resumed deliveries were not recorded in ${store.path} (${lost.error?.message ?? "write failed"})`,
+        );
+      }
       if (outcomes.includes("interrupted")) return EXIT_INTERRUPTED;
       return outcomes.every((o) => o === "delivered") ? EXIT_OK : EXIT_FAILED;
     } finally {
