@@ -2,8 +2,9 @@
  * Many events at once (`send --count N --concurrency C`): each event follows the full policy on
  * its own, over one shared undici connection pool. `concurrency` bounds requests in flight, not
  * events: an event waiting for its retry holds only a timer, so thousands can wait at once. Events
- * are made only when a request slot is free (or, with `ahead`, a chunk at a time, one chunk before
- * it is sent), and only numbers are kept per attempt, so memory stays flat however many are sent.
+ * are made only when a request slot is free (with `ahead`, a chunk at a time, at most two chunks
+ * before they are sent), and only numbers are kept per attempt, so memory stays flat however many
+ * are sent.
  */
 import { setMaxListeners } from "node:events";
 import type { NorceEvent } from "../events/event.js";
