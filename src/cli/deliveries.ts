@@ -43,8 +43,21 @@ export function endCaretLine(): void {
 }
 
 /** After Ctrl-C: what is left pending, and the command that continues it. */
-export function sayResume(store: EventStore | undefined, pending: number): void {
-  if (store && pending > 0) {
+/**
+ * What this run left pending, as the store holds it (committed), and any write that failed: the
+ * count comes from the store, not from what the run meant to write.
+ */
+export async function sayResume(store: EventStore | undefined): Promise<void> {
+  if (!store) return;
+  await store.flush();
+  const losses = store.losses();
+  if (losses.deliveries > 0) {
+    say(
+      `warning: ${losses.deliveries} ${losses.deliveries === 1 ? "delivery was" : "deliveries were"} not recorded in ${store.path} (${losses.error?.message ?? "write failed"}): resume cannot continue ${losses.deliveries === 1 ? "it" : "them"}`,
+    );
+  }
+  const pending = store.countPending();
+  if (pending > 0) {
     say(
       `${pending === 1 ? "The event is" : `${pending} events are`} pending in ${store.path}; norce-event resume continues where ${pending === 1 ? "it" : "they"} left off.`,
     );
@@ -207,6 +220,8 @@ export async function deliverShown(
         },
       )
     : undefined;
+  // In the store before the first attempt leaves: a crash mid-attempt leaves it for resume.
+  await recording?.ready;
   const started = performance.now();
   const prefix = output.many ? `${output.style.dim(shortId(event.messageId))} ` : "";
   if (!output.json && !output.many) {

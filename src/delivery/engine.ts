@@ -184,13 +184,16 @@ export function prepareDelivery(
 export async function runDelivery<E extends NorceEvent>(
   event: E,
   ctx: PreparedDelivery,
-  per: Pick<DeliverOptions, "hooks" | "acquire" | "resume"> = {},
+  per: Pick<DeliverOptions, "hooks" | "acquire" | "resume"> & {
+    /** The payload's JSON text, when the caller made it already (a batch records it first). */
+    body?: string;
+  } = {},
 ): Promise<Delivery<E>> {
   const policy = ctx.policy;
   const clock = ctx.clock;
   const hooks = per.hooks;
   const headers = standardHeaderList(ctx.baseHeaders, event);
-  const body = JSON.stringify(event.payload);
+  const body = per.body ?? JSON.stringify(event.payload);
   const attempts: Attempt[] = [];
   const delivery: Delivery<E> = {
     event,

@@ -3,12 +3,20 @@
  * kept 7 days ("The log is saved for 7 days", norce-commerce-event-docs.md). WAL mode, so a
  * running `listen` and a `log` in another terminal work at once.
  *
- * One row per delivery, its attempts inside it as JSON, so an event delivered at its first
- * attempt costs one write. Writes are queued and committed together in one transaction: at once
- * when someone waits on them (a retry is about to wait, a person is watching), otherwise in
- * batches. A pending delivery's state is committed before each wait, so a crash loses nothing
- * that `resume` needs. Secret header values are never written: templates and masked values only.
+ * One row per delivery, its attempts inside it as JSON. Writes are queued and committed together
+ * in one transaction by a worker (writer.ts): at once when someone waits on them, otherwise in
+ * batches. What survives a crash (kill -9, a power cut aside):
+ * - a batch's events are committed as pending rows before any of them is sent, so an event whose
+ *   first attempt failed, or was cut short, is in the store for `resume`;
+ * - a pending delivery's state is committed before each wait;
+ * - a delivered or dead state is committed within BATCH_MS (10 ms) of the answer: an event
+ *   delivered in those last milliseconds before a crash is sent once more by `resume`
+ *   (at least once, as Norce itself delivers).
+ * Every pending row has one owner (a run of send or resume: its pid and a lease it renews); another
+ * process takes a row over only when its owner is gone or its lease has run out.
+ * Secret header values are never written: templates and masked values only.
  */
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
@@ -18,11 +26,24 @@ import type { NorceEvent } from "../events/event.js";
 import { maskedHeadersJson, problemsJson, type ReceivedEvent } from "../listener/server.js";
 import { StoreError, UsageError } from "../shared/errors.js";
 import { maskPath, maskText, maskUrl } from "../shared/secrets.js";
+import { isAlive } from "./restore.js";
 import type { StoredHeader } from "./templates.js";
-import { type StoreWriter, startWriter, type WriteOp } from "./writer.js";
+import {
+  BIG_BODY,
+  type StoreWriter,
+  startWriter,
+  type WriteLosses,
+  type WriteOp,
+} from "./writer.js";
 
 /** Norce keeps its event log for 7 days. */
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
+
+/**
+ * How long a claim on a pending row holds without being renewed: a process renews its claims every
+ * third of it, so only one that is gone (or frozen that long) loses them.
+ */
+export const LEASE_MS = 30_000;
 
 /** The first bytes of a response body kept per attempt. */
 const RESPONSE_BYTES = 512;
@@ -134,12 +155,30 @@ export interface RowRef {
   key: number;
 }
 
+/** A new delivery's row, written ahead of sending it (`admitDeliveries`). */
+export interface AdmittedRow {
+  ref: RowRef;
+  event: NorceEvent;
+  body: string;
+}
+
+/** What the deliveries of one run share (recorder.ts serialises it once). */
+/** What the deliveries of one run share, serialised once. */
+export interface RecordingRun {
+  /** The target with its credentials masked (see `toStoredUrl`). */
+  url: string;
+  headersJson: string;
+  policyJson: string;
+  /** Secret values of the run, masked in what is stored of each attempt (see `knownSecrets`). */
+  secrets: readonly string[];
+}
+
 /** A delivery's row as it stands, for `saveDelivery`. */
 export interface DeliveryRow {
   ref: RowRef;
   event: NorceEvent;
-  /** The body as sent (JSON text). */
-  body: string;
+  /** The body as sent (JSON text); undefined when an earlier write of this row carried it. */
+  body: string | undefined;
   url: string;
   /** Headers and policy are the same for every event of a run: serialised once by the caller. */
   headersJson: string;
@@ -200,20 +239,29 @@ export interface ScenarioEventRow {
 
 export class EventStore {
   readonly path: string;
-  /** Told once when a write fails (the CLI prints a warning and goes on without the store). */
+  /**
+   * This run's name on the rows it owns (with its pid and a lease): rows it releases keep it, so
+   * the run can count what it left pending.
+   */
+  readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  /** Told once when a write fails (the CLI prints a warning; `losses()` counts what was lost). */
   onError: ((error: StoreError) => void) | undefined;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private writer: StoreWriter | undefined;
   private keys = 0;
   private closed = false;
-  private broken: StoreError | undefined;
   /** Records older than this (epoch ms) are not shown: a read-only store cannot remove them. */
   private visibleFrom = 0;
+  private leaseTimer: NodeJS.Timeout | undefined;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
+    // For claims: a row whose owner process is gone is free (see claimPending).
+    db.function("pid_alive", { deterministic: false }, (pid: unknown) =>
+      isAlive(typeof pid === "number" ? pid : Number(pid)) ? 1 : 0,
+    );
   }
 
   /**
@@ -341,36 +389,94 @@ export class EventStore {
 
   /**
    * Write a delivery's row as it stands (insert it, or update the earlier version). A pending
-   * row is committed at once (a wait is about to start); others with the next batch.
+   * row is committed at once (a wait is about to start); others with the next batch. Resolves
+   * true once committed, false when the write failed (counted in `losses()`).
    */
-  saveDelivery(row: DeliveryRow): Promise<void> {
+  saveDelivery(row: DeliveryRow): Promise<boolean> {
     const now = Date.now();
     const last = row.attempts.at(-1);
     const pending = row.state === "pending";
+    if (row.owned) this.renewLeases();
+    const attempts = row.attempts.length;
+    const columns = [
+      row.state,
+      last?.attempt ?? 0,
+      attempts === 0 ? "[]" : JSON.stringify(row.attempts),
+      last?.status ?? null,
+      last?.error ?? null,
+      row.next?.attempt ?? (pending ? (last?.attempt ?? 0) + 1 : null),
+      row.next ? Math.round(row.next.dueAt) : pending ? now : null,
+      row.owned ? process.pid : null,
+      now,
+      row.owned ? now + LEASE_MS : null,
+    ];
+    // A row written before changes only its state: no need to hand over the event again.
+    if (row.body === undefined) {
+      return this.write(["update", row.ref.key, !pending, this.owner, ...columns], pending);
+    }
+    const body = toStored(row.body);
     return this.write(
       [
         "save",
         row.ref.key,
+        !pending,
+        this.owner,
+        ...columns,
         row.event.messageId,
         row.event.type,
         row.url,
         row.headersJson,
-        row.body,
+        body,
         row.event.timestamp,
-        row.state,
-        last?.attempt ?? 0,
-        JSON.stringify(row.attempts),
-        last?.status ?? null,
-        last?.error ?? null,
-        row.next?.attempt ?? (pending ? (last?.attempt ?? 0) + 1 : null),
-        row.next ? Math.round(row.next.dueAt) : pending ? now : null,
         row.policyJson,
-        row.owned ? process.pid : null,
         row.createdAt,
-        now,
-        !pending,
       ],
       pending,
+      typeof body === "string" ? body.length : body.byteLength,
+    );
+  }
+
+  /**
+   * Write new rows ahead, pending (attempt 1 due now) and owned by this run, in one write committed
+   * at once: a batch does this before sending them. Resolves true once committed.
+   */
+  admitDeliveries(run: RecordingRun, rows: readonly AdmittedRow[]): Promise<boolean> {
+    if (rows.length === 0) return Promise.resolve(true);
+    this.renewLeases();
+    const now = Date.now();
+    const keys: number[] = [];
+    const ids: string[] = [];
+    const types: string[] = [];
+    const timestamps: string[] = [];
+    const bodies: (string | Uint8Array)[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      const body = toStored(row.body);
+      keys.push(row.ref.key);
+      ids.push(row.event.messageId);
+      types.push(row.event.type);
+      timestamps.push(row.event.timestamp);
+      bodies.push(body);
+      bytes += typeof body === "string" ? body.length : body.byteLength;
+    }
+    return this.write(
+      [
+        "admit",
+        this.owner,
+        process.pid,
+        now,
+        now + LEASE_MS,
+        run.url,
+        run.headersJson,
+        run.policyJson,
+        keys,
+        ids,
+        types,
+        timestamps,
+        bodies,
+      ],
+      true,
+      bytes,
     );
   }
 
@@ -381,34 +487,96 @@ export class EventStore {
     return ref;
   }
 
+  /** Remove a row this run wrote ahead but never sent (the run was stopped first). */
+  discardDelivery(ref: RowRef): void {
+    void this.write(["discard", ref.key, this.owner]);
+  }
+
   /**
-   * An interrupted delivery: pending, due as it was, owned by no one (for `resume`). Written in
-   * full, as the row may not exist yet (a batch writes rows lazily).
+   * Claim the pending deliveries no live run owns, in one transaction: those never owned, released,
+   * whose owner process is gone, or whose lease ran out. Two processes claiming at the same
+   * instant get disjoint sets. The claimed rows are this run's until it releases or ends them.
    */
-  releaseDelivery(
-    pending: NextAttempt | undefined,
-    row: Omit<DeliveryRow, "state" | "next" | "owned">,
-  ): Promise<void> {
-    return this.saveDelivery({ ...row, state: "pending", next: pending, owned: false });
+  claimPending(): DeliveryRecord[] {
+    const now = Date.now();
+    const claim = this.db.transaction(
+      () =>
+        this.sql(
+          `UPDATE deliveries SET owner = @owner, owner_pid = @pid, lease_until = @lease
+           WHERE state = 'pending' AND (owner_pid IS NULL OR lease_until < @now
+             OR NOT pid_alive(owner_pid))
+           RETURNING *`,
+        ).all({
+          owner: this.owner,
+          pid: process.pid,
+          lease: now + LEASE_MS,
+          now,
+        }) as DeliveryRowData[],
+    );
+    const rows = this.run(() => claim.immediate());
+    if (rows.length > 0) this.renewLeases();
+    return rows.map(toDelivery).sort((a, b) => (a.nextDueAt ?? 0) - (b.nextDueAt ?? 0));
+  }
+
+  /** Give back claimed rows untouched (a run that stops before sending them). */
+  releaseClaims(ids: readonly number[]): void {
+    const release = this.sql(
+      "UPDATE deliveries SET owner_pid = NULL, lease_until = NULL WHERE id = ? AND owner = ?",
+    );
+    this.run(() =>
+      this.db.transaction(() => {
+        for (const id of ids) release.run(id, this.owner);
+      })(),
+    );
+  }
+
+  /** Pending deliveries this run wrote or claimed, as committed (wait for `flush` first). */
+  countPending(): number {
+    return (
+      this.sql("SELECT count(*) AS n FROM deliveries WHERE state = 'pending' AND owner = ?").get(
+        this.owner,
+      ) as { n: number }
+    ).n;
+  }
+
+  /** Writes that failed so far (a full disk, a store that became unreadable). */
+  losses(): WriteLosses {
+    return this.writer?.losses() ?? { deliveries: 0, received: 0, receivedIds: [] };
+  }
+
+  /** Keep this run's claims while it runs: renewed every third of LEASE_MS, from the first one. */
+  private renewLeases(): void {
+    if (this.leaseTimer || this.closed) return;
+    this.leaseTimer = setInterval(
+      () => void this.write(["lease", this.owner, Date.now() + LEASE_MS]),
+      LEASE_MS / 3,
+    );
+    this.leaseTimer.unref();
   }
 
   // Received events -----------------------------------------------------------------------------
 
-  recordReceived(event: ReceivedEvent): void {
-    void this.write([
-      "received",
-      event.messageId ?? null,
-      event.type ?? null,
-      event.method,
-      maskPath(event.path),
-      maskedHeadersJson(event),
-      event.bodyText,
-      event.status,
-      event.attempt,
-      problemsJson(event),
-      Date.parse(event.receivedAt),
-      receivedExtraJson(event),
-    ]);
+  /** Resolves true once committed, false when the write failed (counted in `losses()`). */
+  recordReceived(event: ReceivedEvent): Promise<boolean> {
+    const body = toStored(event.bodyText);
+    return this.write(
+      [
+        "received",
+        event.messageId ?? null,
+        event.type ?? null,
+        event.method,
+        maskPath(event.path),
+        maskedHeadersJson(event),
+        body,
+        event.status,
+        event.attempt,
+        problemsJson(event),
+        Date.parse(event.receivedAt),
+        receivedExtraJson(event),
+      ],
+      false,
+      typeof body === "string" ? body.length : body.byteLength,
+    );
   }
 
   // Scenario runs -------------------------------------------------------------------------------
@@ -640,13 +808,17 @@ export class EventStore {
   }
 
   /** Writes go to a worker thread (started on the first one): see writer.ts. */
-  private write(op: WriteOp, urgent = false): Promise<void> {
-    if (this.closed || this.broken) return Promise.resolve();
-    this.writer ??= startWriter(this.path, (error) => {
-      this.broken = explainSqliteError(this.path, error);
-      this.onError?.(this.broken);
-    });
-    return this.writer.write(op, urgent);
+  private write(op: WriteOp, urgent = false, bytes = 0): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    return this.startWriting().write(op, urgent, bytes);
+  }
+
+  /** Start the writer now (it takes a moment), before the first write needs it. */
+  startWriting(): StoreWriter {
+    this.writer ??= startWriter(this.path, (error) =>
+      this.onError?.(explainSqliteError(this.path, error)),
+    );
+    return this.writer;
   }
 
   /** Wait until everything written so far is committed. */
@@ -666,6 +838,7 @@ export class EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     await this.writer?.close();
     this.db.close();
   }
@@ -716,12 +889,12 @@ const MIGRATIONS: readonly string[] = [
     CREATE INDEX IF NOT EXISTS received_time ON received (received_at);
   `,
   // 2: what a received request's answer was beyond its status (note, forwarding result, latency),
-  // and the updates of deliveries in one order (the inspector's feed: new rows of both tables come
-  // in id order already, so only an update costs an extra write — a retry, not every event).
+  // and the updates of deliveries' state or attempts in one order (the inspector's feed: new rows
+  // of both tables come in id order already; a lease renewal or a claim is not a change to show).
   `
     ALTER TABLE received ADD COLUMN extra TEXT;
     CREATE TABLE IF NOT EXISTS delivery_updates (id INTEGER PRIMARY KEY, row INTEGER NOT NULL);
-    CREATE TRIGGER IF NOT EXISTS deliveries_updated AFTER UPDATE ON deliveries
+    CREATE TRIGGER IF NOT EXISTS deliveries_updated AFTER UPDATE OF state, attempts ON deliveries
       BEGIN INSERT INTO delivery_updates (row) VALUES (NEW.id); END;
   `,
   // Scenario runs: which stored events one run sent, at which step, on which shared ids. Norce
@@ -742,6 +915,10 @@ const MIGRATIONS: readonly string[] = [
     );
     CREATE INDEX IF NOT EXISTS scenario_events_run ON scenario_events (run_id);
   `,
+  // One owner per pending delivery: the run that holds it (owner, kept after it lets go, so it can
+  // count what it left) and how long its claim holds without renewal (lease_until, epoch ms).
+  `ALTER TABLE deliveries ADD COLUMN owner TEXT;
+   ALTER TABLE deliveries ADD COLUMN lease_until INTEGER;`,
 ];
 
 const SCHEMA_VERSION = MIGRATIONS.length;
@@ -812,6 +989,16 @@ function cannotCreate(path: string, dir: string, error: unknown): UsageError {
   return new UsageError(`event store ${path}: cannot write in the folder ${dir} (${code})`, {
     hint: "point --store at a file in a folder you can write, or use --no-store",
   });
+}
+
+/** A body as the writer takes it: large ones as bytes, transferred rather than copied. */
+function toStored(body: string): string | Uint8Array {
+  if (body.length < BIG_BODY) return body;
+  const bytes = Buffer.from(body, "utf8");
+  // Its own memory, whole, so it can be transferred (a pooled or sliced one cannot).
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : Uint8Array.prototype.slice.call(bytes);
 }
 
 /**

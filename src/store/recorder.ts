@@ -2,23 +2,28 @@
 import type { Delivery, DeliveryHooks } from "../delivery/engine.js";
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { NorceEvent } from "../events/event.js";
-import { type AttemptRecord, type EventStore, type RowRef, toAttemptRecord } from "./db.js";
+import {
+  type AdmittedRow,
+  type AttemptRecord,
+  type EventStore,
+  type RecordingRun,
+  type RowRef,
+  toAttemptRecord,
+} from "./db.js";
 import { type StoredHeader, toStoredUrl } from "./templates.js";
 
 export interface DeliveryRecording {
+  /** Resolves once the row written before the first attempt (watched, resumed) is committed. */
+  ready: Promise<boolean>;
+  /** Its row, to be written ahead by `admitDeliveries` (then it counts as written). */
+  admission(): AdmittedRow;
+  /** The event was written ahead but never sent: remove its row. */
+  discard(): void;
   hooks: Required<DeliveryHooks>;
   finish(delivery: Delivery): void;
 }
 
-/** What the deliveries of one run share, serialised once. */
-export interface RecordingRun {
-  /** The target with its credentials masked (see `toStoredUrl`). */
-  url: string;
-  headersJson: string;
-  policyJson: string;
-  /** Secret values of the run, masked in what is stored of each attempt (see `knownSecrets`). */
-  secrets: readonly string[];
-}
+export type { RecordingRun };
 
 /**
  * What the deliveries of one run share. `secrets`: values to mask in what is stored of each
@@ -50,9 +55,10 @@ export function recordingRun(
  * Record one delivery as one row.
  * - `watched` (a person watches one delivery): the row is written before the first attempt and
  *   after each attempt, committed before the attempt is shown, so a crash at any point resumes.
- * - otherwise (thousands of events): the row is written when the first wait begins (committed
- *   before the wait, so `resume` finds it) and when the delivery ends (in the next batch): an
- *   event delivered at its first attempt costs one write.
+ * - `ahead` (a batch of thousands): the row is written ahead as pending (`admit`, committed before
+ *   the event is sent, together with the rest of its chunk), again when a wait begins (committed
+ *   before the wait) and when the delivery ends (in the next batch).
+ * - otherwise: the row is written when the first wait begins and when the delivery ends.
  */
 export function recordDelivery(
   store: EventStore,
@@ -60,6 +66,8 @@ export function recordDelivery(
   event: NorceEvent,
   options: {
     watched?: boolean;
+    /** The body as it will be sent, when the caller has it already. */
+    body?: string;
     resume?: { id: number; attempts: AttemptRecord[]; createdAt: number };
   } = {},
 ): DeliveryRecording {
@@ -67,48 +75,75 @@ export function recordDelivery(
   const createdAt = options.resume?.createdAt ?? Date.now();
   const watched = options.watched ?? false;
   const attempts: AttemptRecord[] = [...(options.resume?.attempts ?? [])];
-  let body: string | undefined;
-  const save = (state: "pending" | "delivered" | "dead", next?: Delivery["pending"]) => {
-    body ??= JSON.stringify(event.payload);
+  let body: string | undefined = options.body;
+  // A resumed row has its body; a new one gets it with its first write only.
+  let written = options.resume !== undefined;
+  const save = (
+    state: "pending" | "delivered" | "dead",
+    next?: Delivery["pending"],
+    owned = state === "pending",
+  ) => {
+    const first = !written;
+    written = true;
+    if (first) body ??= JSON.stringify(event.payload);
     return store.saveDelivery({
       ref,
       event,
-      body,
+      body: first ? body : undefined,
       ...run,
       state,
       attempts,
       next,
-      owned: state === "pending",
+      owned,
       createdAt,
     });
   };
 
-  if (watched || options.resume) void save("pending");
+  const ready = watched || options.resume ? save("pending") : Promise.resolve(true);
 
   return {
+    ready,
+    admission: () => {
+      written = true;
+      body ??= JSON.stringify(event.payload);
+      return { ref, event, body };
+    },
+    discard: () => {
+      if (written) store.discardDelivery(ref);
+    },
     hooks: {
       onAttempt: (attempt) => {
         attempts.push(toAttemptRecord(attempt, run.secrets));
-        return watched ? save("pending", attempt.next) : undefined;
+        return watched ? save("pending", attempt.next).then(noop) : undefined;
       },
-      onWait: (next) => save("pending", next),
+      onWait: (next) => save("pending", next).then(noop),
     },
     finish: (delivery) => {
       body ??= delivery.body;
       if (delivery.outcome !== "interrupted") void save(delivery.outcome);
-      else if (attempts.length > 0 || watched) {
-        body ??= JSON.stringify(event.payload);
-        void store.releaseDelivery(delivery.pending, {
-          ref,
-          ...run,
-          event,
-          body,
-          attempts,
-          createdAt,
-        });
+      // Cut short in flight or before: the receiver may have seen it, so it stays for resume.
+      else if (attempts.length > 0 || watched || written) {
+        void save("pending", delivery.pending, false);
       }
     },
   };
+}
+
+function noop(): void {}
+
+/**
+ * Write rows ahead, as pending and owned by this run, before their events are sent: one write for
+ * the lot, committed at once; resolves true once committed.
+ */
+export function admitDeliveries(
+  store: EventStore,
+  run: RecordingRun,
+  recordings: readonly DeliveryRecording[],
+): Promise<boolean> {
+  return store.admitDeliveries(
+    run,
+    recordings.map((r) => r.admission()),
+  );
 }
 
 /** Run several hook sets in order (recording, then showing). */

@@ -4,6 +4,13 @@
  * over in batches; inserting and committing happen on another core. A batch that someone waits
  * for (a pending delivery before its wait) goes at once and resolves when committed; others go
  * together every BATCH_MS or BATCH_OPS rows.
+ *
+ * Memory is bounded whatever arrives: a body above BIG_BODY bytes is handed over as bytes whose
+ * memory is transferred, not copied (it never enters the worker's heap: SQLite reads it in place),
+ * and at most MAX_IN_FLIGHT bytes of bodies are handed over and not yet committed; the rest waits
+ * in the queue, and the promise of every write resolves only when it is committed, so a caller
+ * that awaits its writes slows down to the disk's pace (back-pressure). A write that fails is
+ * counted and reported, never dropped silently.
  */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
@@ -12,15 +19,40 @@ import { Worker } from "node:worker_threads";
 const BATCH_MS = 10;
 /** …or as soon as this many are queued. */
 const BATCH_OPS = 500;
+/** A body this large goes over as transferred bytes, off the worker's heap. */
+export const BIG_BODY = 64 * 1024;
+/** `["update", key, final, owner, …10 state columns]`. */
+const FINAL_WIDTH = 14;
+/** Body bytes handed to the worker and not yet committed, at most (one batch may exceed it). */
+const MAX_IN_FLIGHT = 16 * 1024 * 1024;
 
-/** One write: `["save", key, …columns, final]` or `["received", …columns]`. */
+/**
+ * One write. `["admit", owner, pid, now, lease, url, headers, policy, keys, ids, types, timestamps,
+ * bodies]` (new deliveries ahead of sending), `["save", key, final, owner, …columns]` (a delivery
+ * in full), `["update", key, final,
+ * owner, …state columns]` (a delivery written before), `["received", …columns]`,
+ * `["bind", key, id]`, `["discard", key, owner]`, `["lease", owner, until]`. A body column may be
+ * a Uint8Array (see BIG_BODY).
+ */
 export type WriteOp = readonly unknown[];
 
+/** What could not be written: deliveries by key, received requests by count. */
+export interface WriteLosses {
+  deliveries: number;
+  received: number;
+  /** The message ids of the first received requests lost (up to 10; null for a request without one). */
+  receivedIds: (string | null)[];
+  /** The first error, as SQLite or the worker gave it. */
+  error?: { message: string; code?: string };
+}
+
 export interface StoreWriter {
-  /** Queue a write; resolves once it is committed. */
-  write(op: WriteOp, urgent?: boolean): Promise<void>;
+  /** Queue a write; resolves once it is committed (true) or has failed (false). */
+  write(op: WriteOp, urgent?: boolean, bytes?: number): Promise<boolean>;
   /** Send what is queued now and wait for it to be committed. */
   flush(): Promise<void>;
+  /** What was lost so far. */
+  losses(): WriteLosses;
   /** Flush and stop the worker. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -37,33 +69,68 @@ try {
 } catch (error) {
   parentPort.postMessage({ fatal: { message: error.message, code: error.code } });
 }
+// A body may arrive as bytes (a large one): CAST keeps it TEXT without copying it into this heap.
 const insert = db && db.prepare(\`INSERT INTO deliveries (message_id, type, url, headers, body, timestamp,
   state, attempts, attempt_list, last_status, last_error, next_attempt, next_due_at, policy, owner_pid,
-  created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)\`);
+  created_at, updated_at, owner, lease_until)
+  VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)\`);
+// Only the run that owns a row changes it: one taken over by another process stays theirs.
 const update = db && db.prepare(\`UPDATE deliveries SET state = ?, attempts = ?, attempt_list = ?,
-  last_status = ?, last_error = ?, next_attempt = ?, next_due_at = ?, owner_pid = ?, updated_at = ?
-  WHERE id = ?\`);
+  last_status = ?, last_error = ?, next_attempt = ?, next_due_at = ?, owner_pid = ?, updated_at = ?,
+  lease_until = ? WHERE id = ? AND owner IS ?\`);
+const remove = db && db.prepare("DELETE FROM deliveries WHERE id = ? AND owner IS ?");
+const lease = db && db.prepare(\`UPDATE deliveries SET lease_until = ? WHERE owner = ?
+  AND state = 'pending' AND owner_pid IS NOT NULL\`);
 const received = db && db.prepare(\`INSERT INTO received (message_id, type, method, path, headers, body,
-  status, attempt, problems, received_at, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)\`);
+  status, attempt, problems, received_at, extra) VALUES (?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?)\`);
+const bytes = (v) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v);
 // A delivery's row id by the key its process gave it, until the delivery is done.
 const rows = new Map();
 const apply = db && db.transaction((ops) => {
   for (const op of ops) {
     if (op[0] === "received") {
-      received.run(op[1], op[2], op[3], op[4], op[5], op[6], op[7], op[8], op[9], op[10], op[11]);
+      received.run(op[1], op[2], op[3], op[4], op[5], bytes(op[6]), op[7], op[8], op[9], op[10], op[11]);
     } else if (op[0] === "bind") {
       rows.set(op[1], op[2]);
-    } else if (op[0] === "save") {
+    } else if (op[0] === "lease") {
+      lease.run(op[2], op[1]);
+    } else if (op[0] === "discard") {
+      const id = rows.get(op[1]);
+      if (id !== undefined) remove.run(id, op[2]);
+      rows.delete(op[1]);
+    } else if (op[0] === "finals") {
+      // Flat: [key, final, owner, …10 state columns] after one another.
+      const f = op[1];
+      for (let i = 0; i < f.length; i += 13) {
+        const id = rows.get(f[i]);
+        if (id === undefined) continue;
+        update.run(f[i + 3], f[i + 4], f[i + 5], f[i + 6], f[i + 7], f[i + 8], f[i + 9], f[i + 10],
+          f[i + 11], f[i + 12], id, f[i + 2]);
+        rows.delete(f[i]);
+      }
+    } else if (op[0] === "admit") {
+      // [kind, owner, pid, now, lease, url, headers, policy, keys, ids, types, timestamps, bodies]
+      const keys = op[8];
+      for (let i = 0; i < keys.length; i++) {
+        const info = insert.run(op[9][i], op[10][i], op[5], op[6], bytes(op[12][i]), op[11][i],
+          "pending", 0, "[]", null, null, 1, op[3], op[7], op[2], op[3], op[3], op[1], op[4]);
+        rows.set(keys[i], info.lastInsertRowid);
+      }
+    } else if (op[0] === "save" || op[0] === "update") {
+      // [kind, key, final, owner, state, attempts, attempt_list, last_status, last_error,
+      //  next_attempt, next_due_at, owner_pid, updated_at, lease_until, (save only:) message_id,
+      //  type, url, headers, body, timestamp, policy, created_at]
       const key = op[1];
       const id = rows.get(key);
-      if (id === undefined) {
-        const info = insert.run(op[2], op[3], op[4], op[5], op[6], op[7], op[8], op[9], op[10], op[11],
-          op[12], op[13], op[14], op[15], op[16], op[17], op[18]);
-        if (!op[19]) rows.set(key, info.lastInsertRowid);
-      } else {
-        update.run(op[8], op[9], op[10], op[11], op[12], op[13], op[14], op[16], op[18], id);
-        if (op[19]) rows.delete(key);
+      if (id !== undefined) {
+        update.run(op[4], op[5], op[6], op[7], op[8], op[9], op[10], op[11], op[12], op[13], id, op[3]);
+        if (op[2]) rows.delete(key);
+      } else if (op[0] === "save") {
+        const info = insert.run(op[14], op[15], op[16], op[17], bytes(op[18]), op[19], op[4], op[5],
+          op[6], op[7], op[8], op[9], op[10], op[20], op[11], op[21], op[12], op[3], op[13]);
+        if (!op[2]) rows.set(key, info.lastInsertRowid);
       }
+      // An update of a row whose first write failed (counted there): nothing to update.
     }
   }
 });
@@ -73,7 +140,10 @@ parentPort.on("message", (message) => {
     parentPort.postMessage({ closed: true });
     return;
   }
-  if (!db) return;
+  if (!db) {
+    parentPort.postMessage({ done: message.seq, error: { message: "the store could not be opened" } });
+    return;
+  }
   try {
     apply(message.ops);
     parentPort.postMessage({ done: message.seq });
@@ -83,31 +153,123 @@ parentPort.on("message", (message) => {
 });
 `;
 
+interface Batch {
+  seq: number;
+  ops: WriteOp[];
+  bytes: number;
+  resolve: (committed: boolean) => void;
+}
+
 export function startWriter(
   path: string,
   onError: (error: { message: string; code?: string }) => void,
 ): StoreWriter {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-  // The worker only turns rows into SQL: a small heap is plenty, and keeps memory flat under load.
+  // The worker only turns rows into SQL: large bodies never enter its heap (they are transferred
+  // bytes) and at most MAX_IN_FLIGHT bytes of small ones do, so a fixed heap is enough.
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: { path, driver },
-    resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
   });
   let queue: WriteOp[] = [];
+  let finals: unknown[] = [];
+  let queuedBytes = 0;
+  let current: { promise: Promise<boolean>; resolve: (committed: boolean) => void } | undefined;
   let seq = 0;
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
-  let waiting: { seq: number; resolve: () => void }[] = [];
-  let current: { promise: Promise<void>; resolve: () => void } | undefined;
-  let failed = false;
+  /** Handed to the worker, not yet committed, in order. */
+  const inFlight: Batch[] = [];
+  let inFlightBytes = 0;
+  /** Cut from the queue, waiting for room in flight. */
+  const held: Batch[] = [];
+  let dead = false;
+  let exited = false;
   let closing: Promise<void> | undefined;
+  const lost: WriteLosses = { deliveries: 0, received: 0, receivedIds: [] };
+  const lostKeys = new Set<unknown>();
+  const flushWaiters: { seq: number; resolve: () => void }[] = [];
 
-  const settle = (upTo: number) => {
-    const ready = waiting.filter((w) => w.seq <= upTo);
-    waiting = waiting.filter((w) => w.seq > upTo);
-    for (const w of ready) w.resolve();
+  const fail = (batch: Batch, error: { message: string; code?: string }) => {
+    if (!lost.error) {
+      lost.error = error;
+      onError(error);
+    }
+    for (const op of batch.ops) {
+      if (op[0] === "received") {
+        lost.received++;
+        if (lost.receivedIds.length < 10) lost.receivedIds.push((op[1] as string | null) ?? null);
+      } else if (op[0] === "finals") {
+        const flat = op[1] as unknown[];
+        for (let i = 0; i < flat.length; i += FINAL_WIDTH - 1) {
+          if (!lostKeys.has(flat[i])) {
+            lostKeys.add(flat[i]);
+            lost.deliveries++;
+          }
+        }
+      } else if (op[0] === "admit") {
+        for (const key of op[8] as unknown[]) {
+          if (!lostKeys.has(key)) {
+            lostKeys.add(key);
+            lost.deliveries++;
+          }
+        }
+      } else if ((op[0] === "save" || op[0] === "update") && !lostKeys.has(op[1])) {
+        lostKeys.add(op[1]);
+        lost.deliveries++;
+      }
+    }
   };
+  const settle = (batch: Batch, committed: boolean) => {
+    batch.resolve(committed);
+    for (let i = flushWaiters.length - 1; i >= 0; i--) {
+      if (flushWaiters[i]!.seq <= batch.seq) flushWaiters.splice(i, 1)[0]!.resolve();
+    }
+  };
+  const pump = () => {
+    while (held.length > 0) {
+      const next = held[0]!;
+      if (dead) {
+        held.shift();
+        fail(next, lost.error ?? { message: "the store's writer stopped" });
+        settle(next, false);
+        continue;
+      }
+      // Always let one batch through, however large: it is transferred, not copied.
+      if (inFlight.length > 0 && inFlightBytes + next.bytes > MAX_IN_FLIGHT) break;
+      held.shift();
+      inFlight.push(next);
+      inFlightBytes += next.bytes;
+      worker.ref();
+      const transfer: ArrayBuffer[] = [];
+      for (const op of next.ops) {
+        for (const value of op) {
+          if (value instanceof Uint8Array) transfer.push(value.buffer as ArrayBuffer);
+          else if (op[0] === "admit" && Array.isArray(value)) {
+            for (const item of value)
+              if (item instanceof Uint8Array) transfer.push(item.buffer as ArrayBuffer);
+          }
+        }
+      }
+      worker.postMessage({ seq: next.seq, ops: next.ops }, transfer);
+    }
+    if (inFlight.length === 0 && held.length === 0) worker.unref();
+  };
+  const done = (upTo: number, error?: { message: string; code?: string }) => {
+    while (inFlight.length > 0 && inFlight[0]!.seq <= upTo) {
+      const batch = inFlight.shift()!;
+      inFlightBytes -= batch.bytes;
+      if (error) fail(batch, error);
+      settle(batch, !error);
+    }
+    pump();
+  };
+  const die = (error: { message: string; code?: string }) => {
+    dead = true;
+    done(Number.POSITIVE_INFINITY, error);
+  };
+
   worker.on(
     "message",
     (message: {
@@ -115,18 +277,14 @@ export function startWriter(
       error?: { message: string; code?: string };
       fatal?: { message: string; code?: string };
     }) => {
-      if (message.fatal || message.error) {
-        if (!failed) onError((message.fatal ?? message.error)!);
-        failed = true;
-      }
-      if (message.done !== undefined) settle(message.done);
-      if (message.fatal) settle(Number.POSITIVE_INFINITY);
+      if (message.fatal) die(message.fatal);
+      else if (message.done !== undefined) done(message.done, message.error);
     },
   );
-  worker.on("error", (error) => {
-    if (!failed) onError({ message: error.message });
-    failed = true;
-    settle(Number.POSITIVE_INFINITY);
+  worker.on("error", (error) => die({ message: error.message }));
+  worker.on("exit", () => {
+    exited = true;
+    die(lost.error ?? { message: "the store's writer stopped" });
   });
   // Nothing queued, nothing in flight: the worker must not keep the process alive.
   worker.unref();
@@ -138,59 +296,57 @@ export function startWriter(
     immediate = undefined;
     const batch = current;
     current = undefined;
-    if (queue.length === 0) {
-      batch?.resolve();
-      return;
-    }
+    if (!batch) return;
     const ops = queue;
+    // A delivery's final write is its last: the batch's final writes go last, as one flat op.
+    if (finals.length > 0) ops.push(["finals", finals]);
+    finals = [];
+    const bytes = queuedBytes;
     queue = [];
-    seq++;
-    if (failed) {
-      batch?.resolve();
-      return;
-    }
-    worker.ref();
-    const sent = seq;
-    waiting.push({
-      seq: sent,
-      resolve: () => {
-        batch?.resolve();
-        if (waiting.length === 0) worker.unref();
-      },
-    });
-    worker.postMessage({ seq: sent, ops });
+    queuedBytes = 0;
+    held.push({ seq: ++seq, ops, bytes, resolve: batch.resolve });
+    pump();
   };
 
   return {
-    write(op, urgent = false) {
-      if (failed || closing) return Promise.resolve();
-      queue.push(op);
+    write(op, urgent = false, bytes = 0) {
+      if (closing && exited) return Promise.resolve(false);
+      // Most writes are an event's final state: kept flat, so handing them over costs little.
+      if (op[0] === "update" && op[2] === true && op.length === FINAL_WIDTH) {
+        for (let i = 1; i < FINAL_WIDTH; i++) finals.push(op[i]);
+      } else queue.push(op);
+      queuedBytes += bytes;
       if (!current) {
-        let resolve!: () => void;
-        const promise = new Promise<void>((r) => {
+        let resolve!: (committed: boolean) => void;
+        const promise = new Promise<boolean>((r) => {
           resolve = r;
         });
         current = { promise, resolve };
       }
       const promise = current.promise;
-      if (queue.length >= BATCH_OPS) send();
+      const ops = queue.length + finals.length / (FINAL_WIDTH - 1);
+      if (ops >= BATCH_OPS || queuedBytes >= MAX_IN_FLIGHT) send();
       else if (urgent && !immediate) immediate = setImmediate(send);
       else if (!timer && !immediate) timer = setTimeout(send, BATCH_MS);
       return promise;
     },
     flush() {
-      const pending = current?.promise ?? Promise.resolve();
       send();
       const last = seq;
-      const inFlight = waiting.filter((w) => w.seq <= last).length > 0;
-      if (!inFlight) return pending;
+      const waiting = inFlight.some((b) => b.seq <= last) || held.some((b) => b.seq <= last);
+      if (!waiting) return Promise.resolve();
+      worker.ref();
       return new Promise<void>((resolve) => {
-        waiting.push({ seq: last, resolve });
+        flushWaiters.push({ seq: last, resolve });
       });
+    },
+    losses() {
+      return { ...lost, receivedIds: [...lost.receivedIds] };
     },
     close() {
       closing ??= (async () => {
         await this.flush();
+        if (exited) return;
         worker.ref();
         await new Promise<void>((resolve) => {
           worker.once("message", () => resolve());

@@ -196,8 +196,7 @@ function commandLines(): fc.Arbitrary<Generated> {
  * Crashes found in other areas, not fixed on this branch: reported as warnings, not failures.
  * Remove an entry once its fix is merged (a crash that matches none fails the test).
  */
-const KNOWN: { output: RegExp; where: string }[] = [
-];
+const KNOWN: { output: RegExp; where: string }[] = [];
 
 interface Outcome {
   code: number | null;

@@ -117,7 +117,7 @@ describe("inspector HTTP", () => {
       port: 0,
       timeScale: 1000,
       respond: answers.respond,
-      sinks: [{ write: (e) => store.recordReceived(e) }],
+      sinks: [{ write: (e) => void store.recordReceived(e) }],
     });
     inspector = await startInspector({
       store,

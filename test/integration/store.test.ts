@@ -113,6 +113,71 @@ describe("event store", () => {
     await reopened.close();
   });
 
+  it("a write that fails is reported and counted, and later writes still go in", async () => {
+    const path = storePath();
+    const store = EventStore.open(path);
+    const errors: string[] = [];
+    store.onError = (error) => errors.push(error.message);
+    const run = recordingRun("http://x/r", [], createPolicy());
+    const event = fakeEvent("OrderConfirmedEvent", { seed: 3 });
+    // A state the schema refuses (CHECK constraint): the batch fails as a disk error would.
+    const failed = await store.saveDelivery({
+      ref: store.rowRef(),
+      event,
+      body: "{}",
+      ...run,
+      state: "bogus" as never,
+      attempts: [],
+      owned: false,
+      createdAt: Date.now(),
+    });
+    expect(failed).toBe(false);
+    expect(errors).toHaveLength(1);
+    expect(store.losses()).toMatchObject({ deliveries: 1, received: 0 });
+    const ok = await store.saveDelivery({
+      ref: store.rowRef(),
+      event,
+      body: "{}",
+      ...run,
+      state: "pending",
+      attempts: [],
+      owned: true,
+      createdAt: Date.now(),
+    });
+    expect(ok).toBe(true);
+    expect(store.countPending()).toBe(1);
+    await store.close();
+  });
+
+  it("a body far larger than the writer's heap is stored whole", async () => {
+    const path = storePath();
+    const store = EventStore.open(path);
+    const run = recordingRun("http://x/r", [], createPolicy());
+    const body = JSON.stringify({ Notes: "x".repeat(40 * 1024 * 1024) });
+    const events = Array.from({ length: 3 }, (_, i) =>
+      fakeEvent("OrderConfirmedEvent", { index: i }),
+    );
+    const results = await Promise.all(
+      events.map((event) =>
+        store.saveDelivery({
+          ref: store.rowRef(),
+          event,
+          body,
+          ...run,
+          state: "dead",
+          attempts: [],
+          owned: false,
+          createdAt: Date.now(),
+        }),
+      ),
+    );
+    expect(results).toEqual([true, true, true]);
+    expect(store.losses().deliveries).toBe(0);
+    const found = store.find(events[2]!.messageId);
+    expect(found?.deliveries[0]?.body.length).toBe(body.length);
+    await store.close();
+  }, 30_000);
+
   it("says so when there is no store yet for a reading command", () => {
     expect(() => EventStore.open(storePath(), { mustExist: true })).toThrow(
       /no event store here yet/,

@@ -96,7 +96,8 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     return end < 0 ? text + tag : text.slice(0, end) + tag + text.slice(end);
   };
   const sinks: Sink[] = [
-    ...(store ? [{ write: (event: ReceivedEvent) => store.recordReceived(event) }] : []),
+    // Not awaited: a slow disk must not hold up the output (the writer bounds what it holds).
+    ...(store ? [{ write: (event: ReceivedEvent) => void store.recordReceived(event) }] : []),
     ...(revealed ? [{ write: (event: ReceivedEvent) => revealed.add(event) }] : []),
     {
       write(event) {
@@ -206,6 +207,13 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   await project.close();
   await out.flush();
   say(formatStats(listener.stats()));
+  const lost = store?.losses();
+  if (store && lost && lost.received > 0) {
+    const ids = lost.receivedIds.map((id) => id ?? "(no message id)").join(", ");
+    say(
+      `warning: ${lost.received} of the requests answered were not recorded in ${store.path} (${lost.error?.message ?? "write failed"}): ${ids}${lost.received > lost.receivedIds.length ? ", …" : ""}`,
+    );
+  }
   process.exitCode = EXIT_OK;
   return EXIT_OK;
 }

@@ -128,7 +128,7 @@ export async function runReplay(
         },
         store,
       );
-      if (delivery.outcome === "interrupted") sayResume(store, 1);
+      if (delivery.outcome === "interrupted") await sayResume(store);
       return delivery.outcome === "delivered"
         ? EXIT_OK
         : delivery.outcome === "dead"

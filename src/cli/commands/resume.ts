@@ -20,7 +20,6 @@ import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
 import { loadProject, storeToRead } from "../project.js";
-import { safe } from "../render/safe.js";
 import { interruptSignal } from "../signals.js";
 
 export interface ResumeOptions {
@@ -35,15 +34,25 @@ export interface ResumeOptions {
 /** More events than this are shown compactly: a progress bar, the dead ones, and a summary. */
 const SHOWN_IN_FULL = 10;
 
+/** Pending rows another live run holds (claimed just now by no one else): left to it, and said so. */
+function sayOwnedElsewhere(rows: readonly DeliveryRecord[]): void {
+  const byPid = new Map<number, number>();
+  for (const row of rows) {
+    if (row.ownerPid !== null && row.ownerPid !== process.pid && isAlive(row.ownerPid))
+      byPid.set(row.ownerPid, (byPid.get(row.ownerPid) ?? 0) + 1);
+  }
+  for (const [pid, n] of byPid)
+    say(`${n} pending event${n === 1 ? " is" : "s are"} being sent by process ${pid}; left to it`);
+}
+
 export async function runResume(options: ResumeOptions, globals: GlobalOptions): Promise<number> {
   const project = loadProject(globals);
   try {
     const store = await storeToRead(project, "resume");
-    const all = store.pending();
-    const owned = all.filter((d) => isAlive(d.ownerPid));
-    const pending = all.filter((d) => !isAlive(d.ownerPid));
-    for (const d of owned)
-      say(`${safe(d.messageId)} is still being sent by process ${d.ownerPid}; left to it`);
+    // Claimed in one transaction: another resume (or a live send) keeps what it holds, and two
+    // resumes started at once split the rows between them instead of both sending each.
+    const pending = store.claimPending();
+    sayOwnedElsewhere(store.pending());
     if (pending.length === 0) {
       say(`nothing to resume in ${store.path}`);
       return EXIT_OK;
@@ -52,17 +61,29 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
     requireSigningKey(pending.filter((d) => d.policy.signed === true).length, signingKey, "resume");
     const given = parseHeaders(options.header);
     // Check every event before sending any: a header that cannot be restored is named, not skipped.
-    const prepared = pending.map((record) => ({
-      record,
-      event: storedEvent(record, { path: store.path }),
-      headers: restoreHeaders(record.headers, given, record.messageId),
-      // Credentials in the URL were masked in the store: --to gives it again.
-      url: parseTargetUrl(
-        restoreUrl(record.url, { to: options.to }, record.messageId) ?? record.url,
-        options.to ? "--to" : "the stored url",
-      ),
-    }));
-    for (const { headers } of prepared) checkHeaderValues(headers);
+    let prepared: {
+      record: (typeof pending)[number];
+      event: ReturnType<typeof storedEvent>;
+      headers: ReturnType<typeof restoreHeaders>;
+      url: string;
+    }[];
+    try {
+      prepared = pending.map((record) => ({
+        record,
+        event: storedEvent(record, { path: store.path }),
+        headers: restoreHeaders(record.headers, given, record.messageId),
+        // Credentials in the URL were masked in the store: --to gives it again.
+        url: parseTargetUrl(
+          restoreUrl(record.url, { to: options.to }, record.messageId) ?? record.url,
+          options.to ? "--to" : "the stored url",
+        ),
+      }));
+      for (const { headers } of prepared) checkHeaderValues(headers);
+    } catch (error) {
+      // Nothing was sent: give the rows back for the next resume.
+      store.releaseClaims(pending.map((record) => record.id));
+      throw error;
+    }
     const many = prepared.length > 1;
     const output: Output = {
       json: options.json ?? false,
@@ -120,11 +141,9 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
       progress?.stop();
       const outcomes = deliveries.map((d) => d.outcome);
       if (many && !output.json) print(summaryLine(deliveries));
-      const interrupted = outcomes.filter((o) => o === "interrupted").length;
-      if (interrupted > 0) {
-        sayResume(store, interrupted);
-        return EXIT_INTERRUPTED;
-      }
+      // What was not recorded, and what this run left pending, as the store holds it.
+      await sayResume(store);
+      if (outcomes.includes("interrupted")) return EXIT_INTERRUPTED;
       return outcomes.every((o) => o === "delivered") ? EXIT_OK : EXIT_FAILED;
     } finally {
       signal.dispose();

@@ -11,7 +11,12 @@ import { maskHeaders, maskPath, maskUrl } from "../../shared/secrets.js";
 import { DEFAULT_RECEIVER_URL, parseTargetUrl } from "../../shared/url.js";
 import { type LoadedConfig, settingsFor } from "../../store/config.js";
 import type { EventStore } from "../../store/db.js";
-import { recordDelivery, recordingRun } from "../../store/recorder.js";
+import {
+  admitDeliveries,
+  type DeliveryRecording,
+  recordDelivery,
+  recordingRun,
+} from "../../store/recorder.js";
 import { resolveTemplate, type StoredHeader, toStoredHeaders } from "../../store/templates.js";
 import { resolveClient } from "../client.js";
 import {
@@ -171,7 +176,8 @@ async function send(
         store,
         cutBy: retriesCutBy(options),
       });
-      if (delivery.outcome === "interrupted") sayResume(store, 1);
+      process.exitCode = exitCode([delivery.outcome]);
+      await sayResume(store);
       return exitCode([delivery.outcome]);
     }
     return await sendMany(
@@ -259,8 +265,10 @@ async function sendAll(
       `${delivered} of ${enabled.length} enabled types delivered${skipped > 0 ? ` (${skipped} off in ${config?.shown}: not sent, as Norce would not)` : ""}`,
     );
   }
-  if (outcomes.includes("interrupted") || outcomes.length < enabled.length) sayResume(store, 1);
-  return exitCode(outcomes.length < enabled.length ? [...outcomes, "interrupted"] : outcomes);
+  const code = exitCode(outcomes.length < enabled.length ? [...outcomes, "interrupted"] : outcomes);
+  process.exitCode = code;
+  await sayResume(store);
+  return code;
 }
 
 async function sendMany(
@@ -284,6 +292,9 @@ async function sendMany(
         signed: Boolean(signingKey),
       })
     : undefined;
+  // The writer takes a moment to start: start it while the first events are made.
+  store?.startWriting();
+  const toAdmit: DeliveryRecording[] = [];
   const summary = await deliverMany({
     to: target.url,
     headers: target.headers,
@@ -293,10 +304,19 @@ async function sendMany(
     count: run.count,
     concurrency: options.concurrency,
     makeEvent: run.makeEvent,
-    track: (event) => {
+    // With a store, events are recorded a chunk ahead of sending: a crash loses none that was sent.
+    ...(store && recordingFor
+      ? {
+          ahead: RECORD_AHEAD,
+          admit: () => admitDeliveries(store, recordingFor, toAdmit.splice(0)),
+        }
+      : {}),
+    track: (event, body) => {
       const recording =
-        store && recordingFor ? recordDelivery(store, recordingFor, event) : undefined;
+        store && recordingFor ? recordDelivery(store, recordingFor, event, { body }) : undefined;
+      if (recording) toAdmit.push(recording);
       return {
+        ...(recording ? { dropped: recording.discard } : {}),
         hooks: {
           onAttempt: (attempt: Attempt) => {
             if (output.json)
@@ -313,6 +333,14 @@ async function sendMany(
       };
     },
   });
+  // Whatever happens next (a store that cannot close), a dead event fails the command.
+  const code =
+    summary.interrupted > 0 || summary.notStarted > 0
+      ? EXIT_INTERRUPTED
+      : summary.dead > 0
+        ? EXIT_FAILED
+        : EXIT_OK;
+  process.exitCode = code;
   progress?.stop();
   await lines.flush();
   if (output.json) {
@@ -347,12 +375,12 @@ async function sendMany(
       ),
     );
   }
-  if (summary.interrupted > 0 || summary.notStarted > 0) {
-    sayResume(store, summary.interrupted);
-    return EXIT_INTERRUPTED;
-  }
-  return summary.dead > 0 ? EXIT_FAILED : EXIT_OK;
+  await sayResume(store);
+  return code;
 }
+
+/** Events a batch records ahead of sending, per chunk (one chunk is sent while the next is written). */
+const RECORD_AHEAD = 64;
 
 /** One event to its target, shown and recorded as it goes. */
 function deliverTo(
