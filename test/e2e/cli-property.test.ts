@@ -31,6 +31,12 @@ const TIME_LIMIT_MS = Number(process.env.NORCE_EVENT_PROPERTY_MS ?? 15_000);
 const PARALLEL = 4;
 /** A run that takes longer than this is a hang (generous: the machine may be loaded). */
 const RUN_LIMIT_MS = 12_000;
+/** Commands that run until stopped, and the banner after which they are stopped with Ctrl-C. */
+const LONG_RUNNING: Record<string, RegExp> = {
+  listen: /listening on/,
+  inspect: /inspector on/,
+};
+
 /** How long a generated `listen` runs after its banner before Ctrl-C. */
 const LISTEN_MS = 300;
 
@@ -183,10 +189,11 @@ function commandLines(): fc.Arbitrary<Generated> {
           ...options,
         ];
         // Safety last (commander keeps the last value): no real schedule, no fixed port.
-        if (command.options.some((o) => o.long === "--time-scale") && command.name !== "listen") {
+        if (command.options.some((o) => o.long === "--time-scale") && !LONG_RUNNING[command.name]) {
           args.push("--time-scale", "1000000");
         }
-        if (command.name === "listen") args.push("--port", "0");
+        if (LONG_RUNNING[command.name]) args.push("--port", "0");
+        if (args.includes("--inspect")) args.push("--inspect", "0");
         return { args, command: command.name };
       }),
   );
@@ -222,7 +229,8 @@ function runGenerated(g: Generated): Promise<Outcome> {
     // A listener is stopped with Ctrl-C a moment after its banner (a loaded machine starts slowly).
     const seen = (d: string) => {
       output += d;
-      if (g.command === "listen" && !stop && /listening on/.test(output)) {
+      const banner = LONG_RUNNING[g.command];
+      if (banner && !stop && banner.test(output)) {
         stop = setTimeout(() => {
           stopped = true;
           child.kill("SIGINT");

@@ -139,6 +139,11 @@ describe.skipIf(!hasTmux)("in a terminal", () => {
     await waitFor("? Authorization header value");
     type(`Bearer ${TOKEN}`);
     press("Enter");
+    // The tenant (asked since one tenant per project): the defaults.
+    await waitFor("? Your Norce ClientId");
+    press("Enter");
+    await waitFor("? Your ApplicationIds");
+    press("Enter");
     const shown = await waitFor("EXIT=");
     expect(shown).toContain("EXIT=0");
     expect(shown).toContain("✔ Authorization header value");
