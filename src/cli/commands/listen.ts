@@ -8,6 +8,7 @@ import {
   type ReceivedEvent,
   type Sink,
 } from "../../listener/server.js";
+import { formatDuration } from "../../shared/duration.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
@@ -37,6 +38,7 @@ export interface ListenOptions {
   requireHeader?: string[];
   signSecret?: string;
   forwardTo?: string;
+  forwardTimeout: number;
   maxBody: number;
   timeScale: number;
 }
@@ -88,7 +90,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     ...(options.failFirst ? { failFirst: options.failFirst } : {}),
     ...(options.failRate ? { failRate: options.failRate } : {}),
     ...(options.delay ? { delayMs: options.delay } : {}),
-    ...(forwardTo ? { forwardTo } : {}),
+    ...(forwardTo ? { forwardTo, forwardTimeoutMs: options.forwardTimeout } : {}),
   });
 
   const listener = await createListener({
@@ -119,7 +121,11 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   await responder.close();
   await project.close();
   await out.flush();
+  // The terminal has echoed ^C on the current line: the summary starts on a line of its own.
+  if (process.stderr.isTTY) say();
   say(formatStats(listener.stats()));
+  // Ctrl-C (or SIGTERM) is how a listener ends, not an interruption of unfinished work: exit 0,
+  // as `stripe listen` and `ngrok` do (the README's exit-code table says so).
   process.exitCode = EXIT_OK;
   return EXIT_OK;
 }
@@ -131,7 +137,7 @@ function printBanner(
 ): void {
   const answers = [
     forwardTo
-      ? `relaying to ${forwardTo} (its status goes back to the sender)`
+      ? `relaying to ${forwardTo} (its status goes back to the sender; 504 after ${formatDuration(options.forwardTimeout)})`
       : `answering ${options.status}`,
     options.failFirst ? `500 to the first ${options.failFirst} attempts of each event` : undefined,
     options.failRate ? `500 to ${Math.round(options.failRate * 100)}% of requests` : undefined,
@@ -146,9 +152,17 @@ function printBanner(
     `  use it as the URL in Norce's Admin UI (through a tunnel), or: norce-event send OrderConfirmedEvent --to ${listener.url}`,
   );
   say(`  ${answers.join(" · ")} · checks headers and schema · Ctrl-C to stop`);
-  if (!["127.0.0.1", "::1", "localhost"].includes(listener.host)) {
+  if (!isLoopback(listener.host)) {
     say(`  warning: bound to ${listener.host}: other machines on your network can post to it`);
   }
+}
+
+/** 127.0.0.0/8, ::1 (and IPv4-mapped loopback) and localhost reach this machine only. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  if (h === "localhost" || h.endsWith(".localhost")) return true;
+  if (/^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true;
+  return /^(0{0,4}:){2,7}0{0,3}1$/.test(h) || h === "::1";
 }
 
 function formatStats(stats: ListenerStats): string {
