@@ -67,7 +67,11 @@ export function formatReceived(
 
   const indent = "    ";
   if (options.details === false) return lines[0]!;
-  if (event.note && !event.problems.some((p) => p.message === event.note)) {
+  if (
+    event.note &&
+    event.note !== event.forwarded?.error &&
+    !event.problems.some((p) => p.message === event.note)
+  ) {
     lines.push(`${indent}${style.dim(event.note)}`);
   }
   if (event.forwarded) {
