@@ -70,6 +70,7 @@ export async function runDemo(options: DemoOptions, globals: GlobalOptions): Pro
     ],
   });
 
+  const stop = interruptSignal();
   print(
     style.bold(
       `norce-event demo: a listener at ${listener.url} and ${STORY.length} events sent to it as Norce sends them.`,
@@ -80,7 +81,6 @@ export async function runDemo(options: DemoOptions, globals: GlobalOptions): Pro
       `Backoff delays run ${options.timeScale}× faster than Norce's (5s becomes ${formatDuration(5000 / options.timeScale)}).`,
     ),
   );
-  const stop = interruptSignal();
   let outcome = EXIT_OK;
   let sent = 0;
   try {

@@ -109,10 +109,11 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     await project.close();
     throw error;
   });
+  // Ready for Ctrl-C before the banner says we are listening (a script may stop us at once).
+  const stop = interruptSignal();
   printBanner(listener, options, forwardTo);
   if (store) say(`  recording to ${store.path} (norce-event log shows it)`);
 
-  const stop = interruptSignal();
   await new Promise<void>((resolve) =>
     stop.signal.addEventListener("abort", () => resolve(), { once: true }),
   );
