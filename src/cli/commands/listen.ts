@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from "node:path";
 import { parseHeader } from "../../delivery/headers.js";
 import { parseSigningSecret } from "../../delivery/signing.js";
 import { createResponder } from "../../listener/responders.js";
@@ -112,7 +113,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   // Ready for Ctrl-C before the banner says we are listening (a script may stop us at once).
   const stop = interruptSignal();
   printBanner(listener, options, forwardTo);
-  if (store) say(`  recording to ${store.path} (norce-event log shows it)`);
+  if (store) say(`  recording to ${shortPath(store.path)} (norce-event log shows it)`);
 
   await new Promise<void>((resolve) =>
     stop.signal.addEventListener("abort", () => resolve(), { once: true }),
@@ -156,6 +157,12 @@ function printBanner(
   if (!isLoopback(listener.host)) {
     say(`  warning: bound to ${listener.host}: other machines on your network can post to it`);
   }
+}
+
+/** The store's path relative to the working directory when it is inside it (the usual case). */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 }
 
 /** 127.0.0.0/8, ::1 (and IPv4-mapped loopback) and localhost reach this machine only. */
