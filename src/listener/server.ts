@@ -560,6 +560,13 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
       });
     },
   );
+  // Expect: 100-continue: a body over --max-body gets 413 at once, without inviting it; any other
+  // request is told to go on (Node's default) and handled as usual.
+  server.on("checkContinue", (req, res) => {
+    const declared = Number(req.headers["content-length"]);
+    if (!(Number.isFinite(declared) && declared > maxBody)) res.writeContinue();
+    server.emit("request", req, res);
+  });
   server.on("clientError", (_error, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
     else socket.destroy();
