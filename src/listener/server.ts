@@ -99,8 +99,10 @@ interface Exchange {
   rawHeaders: string[];
   remoteAddress: string | undefined;
   protocol: "http" | "https";
-  gone: AbortSignal;
-  goneAfterMs(): number;
+  /** Aborted when the sender disconnects before the answer (made on first use). */
+  gone(): AbortSignal;
+  /** How long after the start the sender disconnected; undefined while it is there. */
+  goneAfterMs(): number | undefined;
   readBody(max: number): Promise<BodyRead>;
   answer(final: Answer, close: boolean): void;
 }
@@ -449,7 +451,9 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
               bodyText,
               remoteAddress: x.remoteAddress,
               protocol: x.protocol,
-              senderGone: x.gone,
+              get senderGone() {
+                return x.gone();
+              },
               attempt: retry?.attempt ?? 1,
             });
             answer = answered instanceof Promise ? await answered : answered;
@@ -463,8 +467,8 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
         }
       }
       const final = answer ?? { status: 500 };
-      if (final.delayMs && final.delayMs > 0) await delay(final.delayMs, x.gone);
-      const senderGoneAfterMs = x.gone.aborted ? x.goneAfterMs() : undefined;
+      if (final.delayMs && final.delayMs > 0) await delay(final.delayMs, x.gone());
+      const senderGoneAfterMs = x.goneAfterMs();
       x.answer(final, !answer || final.status === 413 || final.status === 503);
 
       const typeHeader = checked ? checked.type : headers["norce-event-type"];
@@ -523,16 +527,17 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const gone = new AbortController();
+    // The signal is made only when someone asks for it (a responder, a delay): most requests
+    // are answered at once and never need one.
+    let controller: AbortController | undefined;
     const started = performance.now();
     let goneAt = 0;
-    const onClose = () => {
+    res.once("close", () => {
       if (!res.writableFinished) {
         goneAt = performance.now();
-        gone.abort();
+        controller?.abort();
       }
-    };
-    res.once("close", onClose);
+    });
     return run({
       method: req.method ?? "",
       path: req.url ?? "/",
@@ -540,8 +545,14 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
       rawHeaders: req.rawHeaders,
       remoteAddress: req.socket.remoteAddress,
       protocol: "http",
-      gone: gone.signal,
-      goneAfterMs: () => goneAt - started,
+      gone: () => {
+        if (!controller) {
+          controller = new AbortController();
+          if (goneAt) controller.abort();
+        }
+        return controller.signal;
+      },
+      goneAfterMs: () => (goneAt ? goneAt - started : undefined),
       readBody: (max) => readBody(req, max),
       answer: (final, close) => writeAnswer(res, final, close),
     });
@@ -561,8 +572,8 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
         rawHeaders: request.rawHeaders,
         remoteAddress: request.remoteAddress,
         protocol: request.protocol ?? "http",
-        gone,
-        goneAfterMs: () => goneAt - started,
+        gone: () => gone,
+        goneAfterMs: () => (goneAt ? goneAt - started : undefined),
         readBody: async (max) =>
           request.body.length > max
             ? { body: EMPTY, bytes: request.body.length, tooLarge: true, exact: true }
