@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isAbsolute, relative } from "node:path";
 import { parseHeader } from "../../delivery/headers.js";
 import { createPolicy } from "../../delivery/policy.js";
 import { parseSigningSecret } from "../../delivery/signing.js";
@@ -14,6 +15,7 @@ import {
   type ReceivedEvent,
   type Sink,
 } from "../../listener/server.js";
+import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 import { maskUrl } from "../../shared/secrets.js";
 import { parseTargetUrl } from "../../shared/url.js";
@@ -47,6 +49,7 @@ export interface ListenOptions {
   requireHeader?: string[];
   signSecret?: string;
   forwardTo?: string;
+  forwardTimeout: number;
   maxBody: number;
   timeScale: number;
   /** `--inspect [port]`: serve the inspector page too (true: its default port). */
@@ -133,7 +136,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
             delayMs: options.delay ?? 0,
             requireHeader: "",
           },
-          forwardTo ? { forwardTo } : {},
+          forwardTo ? { forwardTo, forwardTimeoutMs: options.forwardTimeout } : {},
           (settings) => say(`answers changed in the inspector: ${describeAnswers(settings)}`),
         );
   const responder: { close(): Promise<void> } & { respond?: unknown } =
@@ -143,7 +146,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
       ...(options.failFirst ? { failFirst: options.failFirst } : {}),
       ...(options.failRate ? { failRate: options.failRate } : {}),
       ...(options.delay ? { delayMs: options.delay } : {}),
-      ...(forwardTo ? { forwardTo } : {}),
+      ...(forwardTo ? { forwardTo, forwardTimeoutMs: options.forwardTimeout } : {}),
     });
 
   const listener = await createListener({
@@ -162,8 +165,10 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     await project.close();
     throw error;
   });
+  // Ready for Ctrl-C before the banner says we are listening (a script may stop us at once).
+  const stop = interruptSignal();
   printBanner(listener, options, forwardTo);
-  if (store) say(`  recording to ${store.path} (norce-event log shows it)`);
+  if (store) say(`  recording to ${shortPath(store.path)} (norce-event log shows it)`);
   const inspector =
     inspectPort !== undefined && store
       ? await startInspector({
@@ -196,7 +201,6 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   if (inspector)
     say(`  inspector: ${inspector.url} (every event, live; replay and switch answers there)`);
 
-  const stop = interruptSignal();
   await new Promise<void>((resolve) =>
     stop.signal.addEventListener("abort", () => resolve(), { once: true }),
   );
@@ -206,6 +210,8 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   await responder.close();
   await project.close();
   await out.flush();
+  // The terminal has echoed ^C on the current line: the summary starts on a line of its own.
+  if (process.stderr.isTTY) say();
   say(formatStats(listener.stats()));
   const lost = store?.losses();
   if (store && lost && lost.received > 0) {
@@ -214,6 +220,8 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
       `warning: ${lost.received} of the requests answered were not recorded in ${store.path} (${lost.error?.message ?? "write failed"}): ${ids}${lost.received > lost.receivedIds.length ? ", …" : ""}`,
     );
   }
+  // Ctrl-C (or SIGTERM) is how a listener ends, not an interruption of unfinished work: exit 0,
+  // as `stripe listen` and `ngrok` do (the README's exit-code table says so).
   process.exitCode = EXIT_OK;
   return EXIT_OK;
 }
@@ -230,7 +238,7 @@ function printBanner(
 ): void {
   const answers = [
     forwardTo
-      ? `relaying to ${maskUrl(forwardTo)} (its status goes back to the sender)`
+      ? `relaying to ${maskUrl(forwardTo)} (its status goes back to the sender; 504 after ${formatDuration(options.forwardTimeout)})`
       : `answering ${options.status}`,
     options.failFirst ? `500 to the first ${options.failFirst} attempts of each event` : undefined,
     options.failRate ? `500 to ${Math.round(options.failRate * 100)}% of requests` : undefined,
@@ -245,9 +253,23 @@ function printBanner(
     `  use it as the URL in Norce's Admin UI (through a tunnel), or: norce-event send OrderConfirmedEvent --to ${listener.url}`,
   );
   say(`  ${answers.join(" · ")} · checks headers and schema · Ctrl-C to stop`);
-  if (!["127.0.0.1", "::1", "localhost"].includes(listener.host)) {
+  if (!isLoopback(listener.host)) {
     say(`  warning: bound to ${listener.host}: other machines on your network can post to it`);
   }
+}
+
+/** The store's path relative to the working directory when it is inside it (the usual case). */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+}
+
+/** 127.0.0.0/8, ::1 (and IPv4-mapped loopback) and localhost reach this machine only. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  if (h === "localhost" || h.endsWith(".localhost")) return true;
+  if (/^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true;
+  return /^(0{0,4}:){2,7}0{0,3}1$/.test(h) || h === "::1";
 }
 
 function formatStats(stats: ListenerStats): string {
