@@ -434,7 +434,8 @@ function migrate(db: Database.Database, from: number): void {
   })();
 }
 
-function explainSqliteError(path: string, error: unknown): StoreError {
+/** A SQLite failure as a StoreError that says what to do (shared with the relay's queue). */
+export function explainSqliteError(path: string, error: unknown): StoreError {
   if (error instanceof StoreError) return error;
   const code = (error as { code?: string }).code ?? "";
   const message = (error as Error).message;
