@@ -24,7 +24,33 @@ export interface CheckedRequest {
   /** The parsed body, or the raw text when it is not JSON. */
   body: unknown;
   bodyIsJson: boolean;
+  /** The body nests deeper than MAX_JSON_DEPTH: not parsed. */
+  tooDeep: boolean;
   problems: Finding[];
+}
+
+/**
+ * The deepest JSON nesting that is parsed and checked. A receiver on .NET refuses deeper bodies:
+ * System.Text.Json's default `JsonSerializerOptions.MaxDepth` is 64. Norce's payloads nest a few
+ * levels at most; a deeper body is someone probing, and parsing it would stall the listener.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `text` nests arrays/objects deeper than `limit`, by one pass over its characters. */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > limit) return true;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return false;
 }
 
 const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -98,18 +124,27 @@ export function checkRequest(
 
   let body: unknown = bodyText;
   let bodyIsJson = false;
-  try {
-    body = JSON.parse(bodyText);
-    bodyIsJson = true;
-  } catch (error) {
+  const tooDeep = nestsDeeperThan(bodyText, MAX_JSON_DEPTH);
+  if (tooDeep) {
     problems.push({
       severity: "error",
       path: "$",
-      message:
-        bodyText.length === 0
-          ? "body is empty"
-          : `body is not valid JSON: ${(error as Error).message}`,
+      message: `nests deeper than ${MAX_JSON_DEPTH} levels; not parsed (a .NET receiver refuses it: System.Text.Json's default MaxDepth is 64)`,
     });
+  } else {
+    try {
+      body = JSON.parse(bodyText);
+      bodyIsJson = true;
+    } catch (error) {
+      problems.push({
+        severity: "error",
+        path: "$",
+        message:
+          bodyText.length === 0
+            ? "body is empty"
+            : `body is not valid JSON: ${(error as Error).message}`,
+      });
+    }
   }
   if (bodyIsJson && info) {
     for (const problem of validatePayload(info, body).problems) {
@@ -124,6 +159,7 @@ export function checkRequest(
     timestampDate,
     body,
     bodyIsJson,
+    tooDeep,
     problems,
   };
 }

@@ -6,6 +6,7 @@
 import type { Dispatcher } from "undici";
 import { explainNetworkError } from "../delivery/explain.js";
 import { EXCERPT_BYTES } from "../delivery/http.js";
+import { formatDuration } from "../shared/duration.js";
 import type { Answer, ForwardResult, IncomingEvent, Responder } from "./server.js";
 
 export interface ResponderOptions {
@@ -19,15 +20,25 @@ export interface ResponderOptions {
   delayMs?: number;
   /** Relay each event to this URL and answer with its status (502 when it cannot be reached). */
   forwardTo?: string;
-  /** @default 30 s */
+  /**
+   * Give up on the app after this long and answer 504. @default 5 s: Norce's own timeout, so the
+   * app is held to what Norce would allow (a slower answer would never reach Norce).
+   */
   forwardTimeoutMs?: number;
   /** @internal for tests */
   random?: () => number;
 }
 
-/** Headers that belong to one connection and are not relayed. */
+export const DEFAULT_FORWARD_TIMEOUT_MS = 5000;
+
+/**
+ * Headers that belong to one connection and are not relayed (RFC 9110 §7.6.1), plus `host` (the
+ * app's own) and `expect` (the listener has already answered `100-continue` to the sender and
+ * sends the whole body; a proxy handles it per hop). Headers named in `Connection:` are dropped too.
+ */
 const HOP_BY_HOP = new Set([
   "host",
+  "expect",
   "connection",
   "keep-alive",
   "transfer-encoding",
@@ -73,10 +84,10 @@ export function createResponder(
         dispatcher,
         options.forwardTo,
         request,
-        options.forwardTimeoutMs ?? 30_000,
+        options.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS,
       );
       return {
-        status: forwarded.status ?? 502,
+        status: forwarded.status ?? (forwarded.timedOut ? 504 : 502),
         body: forwarded.error ? `${forwarded.error}\n` : forwarded.response,
         note: forwarded.error ?? `forwarded to ${options.forwardTo}`,
         forwarded,
@@ -97,20 +108,16 @@ async function forward(
   url: string,
   request: IncomingEvent,
   timeoutMs: number,
-): Promise<ForwardResult> {
+): Promise<ForwardResult & { timedOut?: boolean }> {
   const target = new URL(url);
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (!HOP_BY_HOP.has(name)) headers[name] = value;
-  }
   const started = performance.now();
   try {
     const response = await dispatcher.request({
       origin: target.origin,
       path: `${target.pathname}${target.search}`,
       method: request.method as Dispatcher.HttpMethod,
-      headers,
-      body: request.bodyText,
+      headers: forwardedHeaders(request),
+      body: request.rawBody,
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.body.text();
@@ -121,18 +128,71 @@ async function forward(
       response: text.slice(0, EXCERPT_BYTES * 16),
     };
   } catch (error) {
-    const explained =
-      (error as Error).name === "TimeoutError"
-        ? { code: "TIMEOUT", message: "" }
-        : explainNetworkError(error, url);
+    const timedOut = (error as Error).name === "TimeoutError";
+    const explained = timedOut ? undefined : explainNetworkError(error, url);
     return {
       url,
       latencyMs: performance.now() - started,
-      error:
-        explained.code === "TIMEOUT"
-          ? `${url} did not answer within ${Math.round(timeoutMs / 1000)}s`
-          : `cannot reach ${url} (${explained.code})`,
+      error: timedOut
+        ? `${url} did not answer within ${formatDuration(timeoutMs)} (--forward-timeout)`
+        : `cannot reach ${url} (${explained?.code})`,
       response: "",
+      ...(timedOut ? { timedOut } : {}),
     };
   }
+}
+
+/**
+ * The headers relayed to the app, as a reverse proxy (nginx, Caddy) relays them: the names,
+ * values and order as received, without hop-by-hop headers and those named in `Connection:`;
+ * `X-Forwarded-For` gets the sender's address appended; `X-Forwarded-Proto` and
+ * `X-Forwarded-Host` are set when absent (kept when a proxy in front, such as a tunnel, set them:
+ * they describe the original request); an existing `Forwarded` gets an element appended.
+ * Returned as flat name/value pairs so repeated headers and their order survive.
+ */
+export function forwardedHeaders(request: IncomingEvent): string[] {
+  const raw = request.rawHeaders;
+  const dropped = new Set(HOP_BY_HOP);
+  const connection = request.headers.connection;
+  if (connection) {
+    for (const name of connection.split(",")) dropped.add(name.trim().toLowerCase());
+  }
+  const out: string[] = [];
+  const host = request.headers.host;
+  const client = request.remoteAddress?.replace(/^::ffff:/, "");
+  let sawFor = false;
+  let sawProto = false;
+  let sawHost = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (dropped.has(lower)) continue;
+    let value = raw[i + 1]!;
+    if (lower === "x-forwarded-for") {
+      if (sawFor) continue; // joined into the first one below
+      sawFor = true;
+      value = [request.headers[lower], client].filter(Boolean).join(", ");
+    } else if (lower === "x-forwarded-proto") sawProto = true;
+    else if (lower === "x-forwarded-host") sawHost = true;
+    else if (lower === "forwarded") {
+      if (i !== raw.findIndex((n, j) => j % 2 === 0 && n.toLowerCase() === "forwarded")) continue;
+      value = `${request.headers[lower]}, ${forwardedElement(client, request.protocol, host)}`;
+    }
+    out.push(name, value);
+  }
+  if (!sawFor && client) out.push("X-Forwarded-For", client);
+  if (!sawProto) out.push("X-Forwarded-Proto", request.protocol);
+  if (!sawHost && host) out.push("X-Forwarded-Host", host);
+  return out;
+}
+
+function forwardedElement(client: string | undefined, proto: string, host: string | undefined) {
+  const quote = (v: string) => (/^[\w.-]+$/.test(v) ? v : `"${v.replace(/["\\]/g, "\\$&")}"`);
+  return [
+    client ? `for=${quote(client.includes(":") ? `[${client}]` : client)}` : undefined,
+    `proto=${proto}`,
+    host ? `host=${quote(host)}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(";");
 }

@@ -10,7 +10,7 @@ import { verifySignature } from "../delivery/signing.js";
 import { type Category, findEventType } from "../events/catalog.js";
 import { UsageError } from "../shared/errors.js";
 import { hasSecretHeader, maskHeaders } from "../shared/secrets.js";
-import { type CheckedRequest, checkRequest, type Finding } from "./checks.js";
+import { type CheckedRequest, checkRequest, type Finding, MAX_JSON_DEPTH } from "./checks.js";
 import { type RetryInfo, RetryTracker } from "./retries.js";
 
 /** What the listener answers. */
@@ -39,10 +39,71 @@ export interface ForwardResult {
 export interface IncomingEvent extends CheckedRequest {
   method: string;
   path: string;
+  /** Lower-case names, repeated headers joined with ", ". */
   headers: Record<string, string>;
+  /** As received: flat name/value pairs with their case and order (Node's `rawHeaders`). */
+  rawHeaders: readonly string[];
+  /** The body bytes as received. */
+  rawBody: Buffer;
   bodyText: string;
+  /** The sender's address, when known (X-Forwarded-For). */
+  remoteAddress: string | undefined;
+  /** The scheme the sender used to reach us (X-Forwarded-Proto). */
+  protocol: "http" | "https";
+  /** Aborted when the sender disconnects before the answer. */
+  senderGone: AbortSignal;
   attempt: number;
 }
+
+/**
+ * A request from somewhere other than the listener's socket (e.g. a tunnel relaying a request it
+ * received): it goes through the same limits, checks, retry tracking, answer and sinks.
+ */
+export interface InjectRequest {
+  method: string;
+  /** The path with its query string, e.g. `/receiver?x=1`. */
+  path: string;
+  /** Flat name/value pairs with their case and order, as Node's `rawHeaders`. */
+  rawHeaders: string[];
+  body: Buffer;
+  remoteAddress?: string;
+  /** The scheme the original sender used. @default "http" */
+  protocol?: "http" | "https";
+  /** Abort when the original sender disconnects (shown on the event's line). */
+  signal?: AbortSignal;
+}
+
+/** What the listener answered an injected request. */
+export interface InjectedAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface BodyRead {
+  body: Buffer;
+  /** Bytes read (when too large: read before stopping, or the whole size when known). */
+  bytes: number;
+  tooLarge: boolean;
+  /** `bytes` is the body's whole size. */
+  exact?: boolean;
+}
+
+/** One request in flight, from a socket or `inject`. */
+interface Exchange {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  rawHeaders: string[];
+  remoteAddress: string | undefined;
+  protocol: "http" | "https";
+  gone: AbortSignal;
+  goneAfterMs(): number;
+  readBody(max: number): Promise<BodyRead>;
+  answer(final: Answer, close: boolean): void;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 export type Responder = (request: IncomingEvent) => Answer | Promise<Answer>;
 
@@ -53,8 +114,10 @@ export interface ReceivedEvent {
   receivedAt: string;
   method: string;
   path: string;
-  /** As received. */
+  /** As received (lower-case names). */
   headers: Record<string, string>;
+  /** As received: flat name/value pairs with their case and order. */
+  rawHeaders: readonly string[];
   /** The same with secret values masked: what is shown and stored unless --show-secrets. */
   maskedHeaders: Record<string, string>;
   /** The event type (canonical name when known). */
@@ -79,6 +142,8 @@ export interface ReceivedEvent {
   status: number;
   note: string | undefined;
   forwarded: ForwardResult | undefined;
+  /** Set when the sender disconnected before the answer: how long after the request started. */
+  senderGoneAfterMs: number | undefined;
   /** From the start of the request to the answer (including a chosen delay). */
   latencyMs: number;
   /** @internal JSON pieces serialised once, shared by the sinks. */
@@ -139,6 +204,8 @@ export interface Listener {
   port: number;
   host: string;
   stats(): ListenerStats;
+  /** Handle a request that did not come through the socket, exactly as if it had. */
+  inject(request: InjectRequest): Promise<InjectedAnswer>;
   /** Stop accepting, finish answering, close. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -166,15 +233,18 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
   );
   let seq = 0;
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  /**
+   * One request, wherever it came from (a socket, or `inject`): the limits, checks, retry
+   * tracking, answer, sinks and stats are the same for both.
+   */
+  const run = async (x: Exchange): Promise<void> => {
     const number = ++seq;
     const started = performance.now();
     const receivedAt = new Date();
-    const method = req.method ?? "";
-    const path = req.url ?? "/";
-    const headers = flatHeaders(req);
+    const { method, path, headers } = x;
     const problems: Finding[] = [];
     let answer: Answer | undefined;
+    let rawBody: Buffer = EMPTY;
     let bodyText = "";
 
     if (method !== "POST") {
@@ -191,13 +261,16 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
         note: `not ${options.path}`,
       };
     } else {
-      const declared = Number(req.headers["content-length"]);
+      const declared = Number(headers["content-length"]);
       if (Number.isFinite(declared) && declared > maxBody) {
         answer = tooLarge(maxBody, declared, true);
       } else {
-        const read = await readBody(req, maxBody);
-        if (read.tooLarge) answer = tooLarge(maxBody, read.bytes, false);
-        else bodyText = read.text;
+        const read = await x.readBody(maxBody);
+        if (read.tooLarge) answer = tooLarge(maxBody, read.bytes, read.exact ?? false);
+        else {
+          rawBody = read.body;
+          bodyText = rawBody.toString("utf8");
+        }
       }
     }
 
@@ -238,9 +311,15 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
     if (!answer && checked) {
       answer =
         checkAccess(headers, bodyText, requireHeaders, options.signingKey) ??
-        (!checked.bodyIsJson
-          ? { status: 400, body: "body is not valid JSON\n", note: "invalid JSON" }
-          : undefined);
+        (checked.tooDeep
+          ? {
+              status: 400,
+              body: `body nests deeper than ${MAX_JSON_DEPTH} levels\n`,
+              note: `JSON nested deeper than ${MAX_JSON_DEPTH} levels; not parsed`,
+            }
+          : !checked.bodyIsJson
+            ? { status: 400, body: "body is not valid JSON\n", note: "invalid JSON" }
+            : undefined);
       if (!answer) {
         try {
           const answered = respond({
@@ -248,7 +327,12 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
             method,
             path,
             headers,
+            rawHeaders: x.rawHeaders,
+            rawBody,
             bodyText,
+            remoteAddress: x.remoteAddress,
+            protocol: x.protocol,
+            senderGone: x.gone,
             attempt: retry?.attempt ?? 1,
           });
           answer = answered instanceof Promise ? await answered : answered;
@@ -262,22 +346,25 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
       }
     }
     const final = answer ?? { status: 500 };
-    if (final.delayMs && final.delayMs > 0) await delay(final.delayMs, res);
-    writeAnswer(res, final, !answer || final.status === 413);
+    if (final.delayMs && final.delayMs > 0) await delay(final.delayMs, x.gone);
+    const senderGoneAfterMs = x.gone.aborted ? x.goneAfterMs() : undefined;
+    x.answer(final, !answer || final.status === 413);
 
-    const info = checked?.type ? findEventType(checked.type) : undefined;
+    const typeHeader = checked ? checked.type : headers["norce-event-type"];
+    const info = typeHeader ? findEventType(typeHeader) : undefined;
     const event: ReceivedEvent = {
       seq: number,
       receivedAt: receivedAt.toISOString(),
       method,
       path,
       headers,
+      rawHeaders: x.rawHeaders,
       maskedHeaders: hasSecretHeader(headers) ? maskHeaders(headers) : headers,
-      type: checked?.type,
+      type: info?.name ?? typeHeader,
       knownType: Boolean(info),
       category: info?.category,
-      messageId,
-      timestamp: checked?.timestamp,
+      messageId: checked ? messageId : headers["norce-event-message-id"],
+      timestamp: checked ? checked.timestamp : headers["norce-event-timestamp"],
       timestampAgeMs: checked?.timestampDate
         ? receivedAt.getTime() - checked.timestampDate.getTime()
         : undefined,
@@ -286,7 +373,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
       body: checked ? checked.body : bodyText,
       bodyText,
       bodyIsJson: checked?.bodyIsJson ?? false,
-      bodyBytes: Buffer.byteLength(bodyText),
+      bodyBytes: rawBody.length,
       problems:
         answer?.status === 413 || answer?.status === 405 || answer?.status === 404
           ? [
@@ -300,6 +387,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
       status: final.status,
       note: final.note,
       forwarded: final.forwarded,
+      senderGoneAfterMs,
       latencyMs: performance.now() - started,
       serialised: {},
     };
@@ -313,6 +401,63 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
       }
     }
   };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const gone = new AbortController();
+    const started = performance.now();
+    let goneAt = 0;
+    const onClose = () => {
+      if (!res.writableFinished) {
+        goneAt = performance.now();
+        gone.abort();
+      }
+    };
+    res.once("close", onClose);
+    return run({
+      method: req.method ?? "",
+      path: req.url ?? "/",
+      headers: flatHeaders(req),
+      rawHeaders: req.rawHeaders,
+      remoteAddress: req.socket.remoteAddress,
+      protocol: "http",
+      gone: gone.signal,
+      goneAfterMs: () => goneAt - started,
+      readBody: (max) => readBody(req, max),
+      answer: (final, close) => writeAnswer(res, final, close),
+    });
+  };
+
+  const inject = (request: InjectRequest): Promise<InjectedAnswer> =>
+    new Promise<InjectedAnswer>((resolve, reject) => {
+      const started = performance.now();
+      const gone = request.signal ?? new AbortController().signal;
+      let goneAt = gone.aborted ? started : 0;
+      gone.addEventListener("abort", () => (goneAt = performance.now()), { once: true });
+      let answered = false;
+      run({
+        method: request.method.toUpperCase(),
+        path: request.path,
+        headers: headersFromRaw(request.rawHeaders),
+        rawHeaders: request.rawHeaders,
+        remoteAddress: request.remoteAddress,
+        protocol: request.protocol ?? "http",
+        gone,
+        goneAfterMs: () => goneAt - started,
+        readBody: async (max) =>
+          request.body.length > max
+            ? { body: EMPTY, bytes: request.body.length, tooLarge: true, exact: true }
+            : { body: request.body, bytes: request.body.length, tooLarge: false },
+        answer: (final, close) => {
+          answered = true;
+          resolve(answerParts(final, close));
+        },
+      }).then(
+        () => {
+          if (!answered) resolve(answerParts({ status: 500 }, true));
+        },
+        (error: unknown) => (answered ? undefined : reject(error)),
+      );
+    });
 
   const server: Server = createServer(
     {
@@ -380,6 +525,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
     port,
     host,
     stats: () => ({ ...stats, byType: { ...stats.byType } }),
+    inject,
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -430,10 +576,7 @@ function tooLarge(max: number, bytes: number, exact: boolean): Answer {
   };
 }
 
-function readBody(
-  req: IncomingMessage,
-  max: number,
-): Promise<{ text: string; bytes: number; tooLarge: boolean }> {
+function readBody(req: IncomingMessage, max: number): Promise<BodyRead> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -442,12 +585,15 @@ function readBody(
       if (done) return;
       done = true;
       req.off("data", onData);
-      const text = tooLarge
-        ? ""
+      const body = tooLarge
+        ? EMPTY
         : chunks.length === 1
-          ? chunks[0]!.toString("utf8")
-          : Buffer.concat(chunks).toString("utf8");
-      resolve({ text, bytes, tooLarge });
+          ? chunks[0]!
+          : chunks.length === 0
+            ? EMPTY
+            : Buffer.concat(chunks, bytes);
+      chunks.length = 0;
+      resolve({ body, bytes, tooLarge });
     };
     const onData = (chunk: Buffer) => {
       bytes += chunk.length;
@@ -476,14 +622,38 @@ function writeAnswer(res: ServerResponse, answer: Answer, close: boolean): void 
   res.end(answer.body ?? `${answer.status}\n`);
 }
 
-function delay(ms: number, res: ServerResponse): Promise<void> {
+function delay(ms: number, gone: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (gone.aborted) return resolve();
     const timer = setTimeout(resolve, ms);
-    res.once("close", () => {
-      clearTimeout(timer);
-      resolve();
-    });
+    gone.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
+}
+
+function answerParts(answer: Answer, close: boolean): InjectedAnswer {
+  return {
+    status: answer.status,
+    headers: { ...PLAIN, ...answer.headers, ...(close ? { connection: "close" } : {}) },
+    body: answer.body ?? `${answer.status}\n`,
+  };
+}
+
+/** Flat name/value pairs (as `rawHeaders`) → lower-case names, repeated values joined. */
+export function headersFromRaw(rawHeaders: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    const value = rawHeaders[i + 1]!;
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  }
+  return out;
 }
 
 /** Headers as one string each: Node gives arrays only for repeated set-cookie-like headers. */
