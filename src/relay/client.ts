@@ -12,12 +12,13 @@
  * Core code: nothing is printed; every state change goes to `onState`.
  */
 import { WebSocket } from "ws";
-import { NorceEventError, UsageError } from "../shared/errors.js";
+import { UsageError } from "../shared/errors.js";
 import {
   AUTH_HEADER,
   type ClientFrame,
   type DeliverFrame,
   isLoopbackUrl,
+  printable,
   type RelayFrame,
   signAuth,
 } from "./protocol.js";
@@ -34,6 +35,8 @@ export interface RelayedEvent {
   body: Buffer;
   /** When the relay received it (epoch ms). */
   receivedAt: number;
+  /** Who posted it to the relay (Norce, or the relay's TLS proxy). */
+  remoteAddress: string | undefined;
   /** Live mode: Norce is waiting for the answer `onEvent` returns. */
   live: boolean;
 }
@@ -91,7 +94,8 @@ export interface RelayConnection {
   close(): Promise<void>;
 }
 
-export class RelayRefusedError extends NorceEventError {
+/** The relay refused this laptop for good (wrong secret, unknown channel, channel taken). */
+export class RelayRefusedError extends UsageError {
   readonly status: number | undefined;
 
   constructor(message: string, status: number | undefined, hint?: string) {
@@ -201,6 +205,7 @@ export function connectRelay(options: ConnectRelayOptions): RelayConnection {
       rawHeaders: frame.rawHeaders,
       body: Buffer.from(frame.bodyB64, "base64"),
       receivedAt: frame.receivedAt,
+      remoteAddress: frame.remoteAddress,
       live: frame.live === true,
     };
     if (event.live) {
@@ -373,10 +378,4 @@ export function connectRelay(options: ConnectRelayOptions): RelayConnection {
       await chain;
     },
   };
-}
-
-/** Text from the network, safe for a terminal. */
-function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ").slice(0, 200);
 }

@@ -7,7 +7,8 @@
  * it within ±60 s, once per nonce, and compares in constant time.
  *
  * Frames (JSON text over the WebSocket):
- *   relay → laptop  deliver{seq, messageId, method, path, rawHeaders, bodyB64, receivedAt, live?}
+ *   relay → laptop  deliver{seq, messageId, method, path, rawHeaders, bodyB64, receivedAt,
+ *                           remoteAddress?, live?}
  *                   gap{dropped}          events dropped by retention before anyone took them
  *                   welcome{waiting}      after hello: how many events are about to come
  *   laptop → relay  hello{lastAckedSeq}   first frame of a connection
@@ -31,6 +32,8 @@ export interface DeliverFrame {
   rawHeaders: string[];
   bodyB64: string;
   receivedAt: number;
+  /** Who posted it to the relay. */
+  remoteAddress?: string;
   /** Live mode: the relay holds Norce's request until an `answer` for this seq. */
   live?: boolean;
 }
@@ -181,4 +184,9 @@ export function endToEndHeaders(rawHeaders: readonly string[]): string[] {
 export function isLoopbackUrl(url: URL): boolean {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   return host === "localhost" || host === "::1" || /^127\./.test(host);
+}
+
+/** Text from the network, safe for a terminal: control characters blanked, 200 characters. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ").slice(0, 200);
 }

@@ -20,6 +20,8 @@ export interface QueuedEvent {
   rawHeaders: string[];
   body: Buffer;
   receivedAt: number;
+  /** Who posted it (Norce's address, or the TLS proxy's). */
+  remoteAddress: string | null;
 }
 
 export interface ChannelStatus {
@@ -50,6 +52,7 @@ const SCHEMA = `
     raw_headers TEXT NOT NULL,
     body BLOB NOT NULL,
     received_at INTEGER NOT NULL,
+    remote_address TEXT,
     acked_at INTEGER
   );
   -- A Norce retry of an event the channel holds is answered 202 and not stored again.
@@ -132,8 +135,9 @@ export class RelayQueue {
   enqueue(event: Omit<QueuedEvent, "seq">): EnqueueResult {
     return this.run(() => {
       const result = this.sql(
-        `INSERT OR IGNORE INTO events (channel, message_id, method, path, raw_headers, body, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO events
+           (channel, message_id, method, path, raw_headers, body, received_at, remote_address)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         event.channel,
         event.messageId,
@@ -142,6 +146,7 @@ export class RelayQueue {
         JSON.stringify(event.rawHeaders),
         event.body,
         event.receivedAt,
+        event.remoteAddress,
       );
       if (result.changes === 1) return { stored: true, seq: Number(result.lastInsertRowid) };
       const existing = this.sql("SELECT seq FROM events WHERE channel = ? AND message_id = ?").get(
@@ -157,7 +162,8 @@ export class RelayQueue {
     const rows = this.run(
       () =>
         this.sql(
-          `SELECT seq, channel, message_id, method, path, raw_headers, body, received_at FROM events
+          `SELECT seq, channel, message_id, method, path, raw_headers, body, received_at, remote_address
+           FROM events
            WHERE channel = ? AND acked_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
         ).all(channel, afterSeq, limit) as {
           seq: number;
@@ -168,6 +174,7 @@ export class RelayQueue {
           raw_headers: string;
           body: Buffer;
           received_at: number;
+          remote_address: string | null;
         }[],
     );
     return rows.map((row) => ({
@@ -179,6 +186,7 @@ export class RelayQueue {
       rawHeaders: JSON.parse(row.raw_headers) as string[],
       body: row.body,
       receivedAt: row.received_at,
+      remoteAddress: row.remote_address,
     }));
   }
 

@@ -225,6 +225,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       rawHeaders,
       body,
       receivedAt: Date.now(),
+      remoteAddress: req.socket.remoteAddress ?? null,
     };
     if (mode === "live") return live(res, received);
     try {
@@ -540,6 +541,7 @@ function deliverFrame(seq: number, event: Omit<QueuedEvent, "seq">, live: boolea
     rawHeaders: event.rawHeaders,
     bodyB64: event.body.toString("base64"),
     receivedAt: event.receivedAt,
+    ...(event.remoteAddress ? { remoteAddress: event.remoteAddress } : {}),
     ...(live ? { live: true } : {}),
   };
 }

@@ -31,6 +31,8 @@ export interface ConfigFile {
   url?: string;
   headers?: Record<string, string>;
   timeScale?: number;
+  /** Where `listen --relay` connects (written by `relay channel create`). */
+  relay?: { url: string; channel: string };
   events?: Partial<Record<EventTypeName, EventSettings>>;
 }
 
@@ -182,6 +184,24 @@ export function renderConfigSchema(): string {
         exclusiveMinimum: 0,
         description:
           "Divide Norce's backoff delays by this (3600 plays 22 h in about 22 s). Default 1.",
+      },
+      relay: {
+        type: "object",
+        description:
+          "The tunnel: the relay `listen` connects to and its channel (written by `norce-event relay channel create`). The secret is never written here: NORCE_RELAY_SECRET.",
+        additionalProperties: false,
+        required: ["url", "channel"],
+        properties: {
+          url: {
+            type: "string",
+            description: "The relay's base URL, e.g. https://relay.example.com",
+          },
+          channel: {
+            type: "string",
+            pattern: "^[A-Za-z0-9_-]{22}$",
+            description: "The channel id (128 random bits, base64url).",
+          },
+        },
       },
       events: {
         type: "object",

@@ -325,6 +325,15 @@ export class EventStore {
     return { messageId, deliveries, received };
   }
 
+  /** Whether a request with this message id was received (and committed) before. */
+  hasReceived(messageId: string): boolean {
+    return this.run(
+      () =>
+        this.sql("SELECT 1 FROM received WHERE message_id = ? LIMIT 1").get(messageId) !==
+        undefined,
+    );
+  }
+
   /** Deliveries waiting for their next attempt. */
   pending(): DeliveryRecord[] {
     return (

@@ -8,11 +8,14 @@ import {
   type ReceivedEvent,
   type Sink,
 } from "../../listener/server.js";
+import type { RelayClientState, RelayConnection } from "../../relay/client.js";
+import { formatDuration } from "../../shared/duration.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { createWriter, say } from "../output.js";
 import { loadProject } from "../project.js";
+import { relayChannelFrom, relaySecret, relayUrlFrom } from "../relay-options.js";
 import {
   formatReceived,
   plainReceivedStyle,
@@ -39,6 +42,12 @@ export interface ListenOptions {
   forwardTo?: string;
   maxBody: number;
   timeScale: number;
+  relay?: string | boolean;
+  channel?: string;
+  takeover?: boolean;
+  expose?: "cloudflared" | "ngrok";
+  pingInterval: number;
+  idleTimeout: number;
 }
 
 export async function runListen(options: ListenOptions, globals: GlobalOptions): Promise<number> {
@@ -60,8 +69,19 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
       ? plainReceivedStyle
       : await import("../style.js");
   const project = loadProject(globals);
+  const relayTarget =
+    options.relay !== undefined || options.channel !== undefined
+      ? {
+          url: relayUrlFrom(options.relay, project.config),
+          channel: relayChannelFrom(options.channel, project.config),
+          secret: relaySecret(undefined),
+        }
+      : undefined;
+  if (relayTarget) (await import("../../relay/client.js")).parseRelayUrl(relayTarget.url);
   const store = await project.store();
   const out = createWriter();
+  // Relayed events are acknowledged once every sink (the store first) has taken them.
+  const recorded = new Map<readonly string[], () => void>();
   const sinks: Sink[] = [
     ...(store ? [{ write: (event: ReceivedEvent) => store.recordReceived(event) }] : []),
     {
@@ -82,6 +102,9 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
         return out.write(`${text}\n`);
       },
     },
+    ...(relayTarget
+      ? [{ write: (event: ReceivedEvent) => recorded.get(event.rawHeaders)?.() }]
+      : []),
   ];
   const responder = createResponder({
     status: options.status,
@@ -110,11 +133,61 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   printBanner(listener, options, forwardTo);
   if (store) say(`  recording to ${store.path} (norce-event log shows it)`);
 
+  let relay: RelayConnection | undefined;
+  if (relayTarget) {
+    const { connectRelay } = await import("../../relay/client.js");
+    const shownChannel = `${relayTarget.channel.slice(0, 6)}…`;
+    say(`  relay: taking events for channel ${shownChannel} from ${relayTarget.url}`);
+    relay = connectRelay({
+      ...relayTarget,
+      ...(options.takeover ? { takeover: true } : {}),
+      pingIntervalMs: options.pingInterval,
+      idleTimeoutMs: options.idleTimeout,
+      ...(store ? { seen: (id: string) => store.hasReceived(id) } : {}),
+      onState: (state) => {
+        const line = relayStateLine(state);
+        if (line) say(`relay: ${line}`);
+      },
+      onEvent: async (event) => {
+        const taken = new Promise<void>((resolve) => {
+          recorded.set(event.rawHeaders, resolve);
+        });
+        try {
+          const answer = await listener.inject({
+            method: event.method,
+            path: event.path,
+            rawHeaders: event.rawHeaders,
+            body: event.body,
+            ...(event.remoteAddress ? { remoteAddress: event.remoteAddress } : {}),
+          });
+          await Promise.race([taken, new Promise((resolve) => setTimeout(resolve, 5000))]);
+          if (store) await store.flush();
+          return event.live ? answer : undefined;
+        } finally {
+          recorded.delete(event.rawHeaders);
+        }
+      },
+    });
+  }
+
   const stop = interruptSignal();
-  await new Promise<void>((resolve) =>
-    stop.signal.addEventListener("abort", () => resolve(), { once: true }),
-  );
+  let refused: unknown;
+  await new Promise<void>((resolve) => {
+    stop.signal.addEventListener("abort", () => resolve(), { once: true });
+    relay?.done.catch((error: unknown) => {
+      refused = error;
+      resolve();
+    });
+  });
   stop.dispose();
+  await relay?.close();
+  if (refused) {
+    await listener.close();
+    await responder.close();
+    await project.close();
+    await out.flush();
+    throw refused;
+  }
   await listener.close();
   await responder.close();
   await project.close();
@@ -148,6 +221,27 @@ function printBanner(
   say(`  ${answers.join(" · ")} · checks headers and schema · Ctrl-C to stop`);
   if (!["127.0.0.1", "::1", "localhost"].includes(listener.host)) {
     say(`  warning: bound to ${listener.host}: other machines on your network can post to it`);
+  }
+}
+
+function relayStateLine(state: RelayClientState): string | undefined {
+  switch (state.state) {
+    case "connecting":
+      return state.attempt === 1 ? "connecting" : undefined;
+    case "connected":
+      return `connected (${state.mode}) · ${state.waiting} waiting event${state.waiting === 1 ? "" : "s"} to deliver`;
+    case "gap":
+      return `warning: ${state.dropped} event${state.dropped === 1 ? " was" : "s were"} dropped by the relay's retention before this laptop took ${state.dropped === 1 ? "it" : "them"}`;
+    case "disconnected":
+      return `${state.reason}, retrying in ${formatDuration(state.retryInMs)}`;
+    case "duplicate":
+      return `dropped a duplicate of ${state.messageId} (already recorded here)`;
+    case "clock-jump":
+      return `the clock jumped ${formatDuration(state.jumpedMs)} (woke from sleep?): reconnecting now`;
+    case "event-failed":
+      return `could not take event #${state.seq} (${state.reason}); the relay keeps it`;
+    case "failed":
+      return undefined;
   }
 }
 
