@@ -25,7 +25,12 @@ function workdir() {
   return mkdtempSync(join(tmpdir(), "norce-relay-e2e-"));
 }
 
-async function startRelay(dir: string, args: string[] = [], port = 0, env = ENV) {
+async function startRelay(
+  dir: string,
+  args: string[] = [],
+  port = 0,
+  env: Record<string, string> = ENV,
+) {
   const relay = spawnCli(
     ["relay", "--port", String(port), "--store", join(dir, "relay.db"), ...args],
     { env: { ...env }, cwd: dir },
@@ -266,7 +271,7 @@ describe("norce-event relay + listen --relay", () => {
     const frozeAt = Date.now();
     proxy.freeze();
     await listen.waitFor(/relay: nothing heard for \d+s, retrying in/);
-    await listen.waitFor(/relay: connected[^]*relay: connected/);
+    await listen.waitFor(/relay: connected[\s\S]*relay: connected/);
     expect(Date.now() - frozeAt).toBeLessThan(8000);
     expect(proxy.connections()).toBe(2);
     await post(ingest, ORDER);
