@@ -49,6 +49,24 @@ export {
 export type { Finding } from "./listener/checks.js";
 export type { Answer, IncomingEvent, ReceivedEvent } from "./listener/server.js";
 export {
+  type ConnectRelayOptions,
+  connectRelay,
+  type RelayAnswer,
+  type RelayClientState,
+  type RelayConnection,
+  type RelayedEvent,
+  RelayRefusedError,
+} from "./relay/client.js";
+export { type Exposed, type ExposeOptions, type ExposeTool, startExpose } from "./relay/expose.js";
+export {
+  type Relay,
+  type RelayLogEntry,
+  type RelayMode,
+  type RelayOptions,
+  type RelayStatus,
+  startRelay,
+} from "./relay/server.js";
+export {
   AbortedError,
   ConfigError,
   InvalidPayloadError,

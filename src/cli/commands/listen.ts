@@ -9,6 +9,7 @@ import {
   type Sink,
 } from "../../listener/server.js";
 import type { RelayClientState, RelayConnection } from "../../relay/client.js";
+import type { Exposed } from "../../relay/expose.js";
 import { formatDuration } from "../../shared/duration.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import { EXIT_OK } from "../errors.js";
@@ -78,6 +79,10 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
         }
       : undefined;
   if (relayTarget) (await import("../../relay/client.js")).parseRelayUrl(relayTarget.url);
+  const exposeTool = options.expose;
+  if (exposeTool) {
+    (await import("../../relay/expose.js")).assertInstalled(exposeTool);
+  }
   const store = await project.store();
   const out = createWriter();
   // Relayed events are acknowledged once every sink (the store first) has taken them.
@@ -130,6 +135,11 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     await project.close();
     throw error;
   });
+  // Ctrl-C from here on stops cleanly (also while a tunnel is starting).
+  let stopping = false;
+  const stop = interruptSignal(() => {
+    stopping = true;
+  });
   printBanner(listener, options, forwardTo);
   if (store) say(`  recording to ${store.path} (norce-event log shows it)`);
 
@@ -170,9 +180,34 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     });
   }
 
-  const stop = interruptSignal();
+  let exposed: Exposed | undefined;
+  if (exposeTool) {
+    const { startExpose } = await import("../../relay/expose.js");
+    try {
+      exposed = await startExpose({ tool: exposeTool, port: listener.port });
+    } catch (error) {
+      stop.dispose();
+      await relay?.close();
+      await listener.close();
+      await responder.close();
+      await project.close();
+      throw error;
+    }
+    const path = new URL(listener.url).pathname;
+    say(
+      `  expose: ${exposed.publicUrl}${path}  ← paste this into Norce's Admin UI (${exposeTool})`,
+    );
+    say(
+      `  expose: ${exposeTool} buffers nothing: while this listener or the tunnel is down, Norce's requests fail and Norce retries on its schedule (norce-event relay keeps them)`,
+    );
+    void exposed.exited.then((last) => {
+      if (!stopping) say(`expose: ${exposeTool} stopped (${last}); the public URL is gone`);
+    });
+  }
+
   let refused: unknown;
   await new Promise<void>((resolve) => {
+    if (stop.signal.aborted) resolve();
     stop.signal.addEventListener("abort", () => resolve(), { once: true });
     relay?.done.catch((error: unknown) => {
       refused = error;
@@ -180,6 +215,8 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     });
   });
   stop.dispose();
+  stopping = true;
+  await exposed?.close();
   await relay?.close();
   if (refused) {
     await listener.close();
