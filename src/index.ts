@@ -58,14 +58,14 @@ export {
   RelayRefusedError,
 } from "./relay/client.js";
 export { type Exposed, type ExposeOptions, type ExposeTool, startExpose } from "./relay/expose.js";
-export {
-  type Relay,
-  type RelayLogEntry,
-  type RelayMode,
-  type RelayOptions,
-  type RelayStatus,
-  startRelay,
+export type {
+  Relay,
+  RelayLogEntry,
+  RelayMode,
+  RelayOptions,
+  RelayStatus,
 } from "./relay/server.js";
+export { startRelay } from "./relay/start.js";
 export {
   AbortedError,
   ConfigError,

@@ -278,6 +278,31 @@ describe("norce-event relay + listen --relay", () => {
     await until(() => app.requests.length === 1);
   });
 
+  it("relay --ping-interval/--idle-timeout: the relay drops a laptop gone silent; the laptop dials again", async () => {
+    const dir = workdir();
+    const { relay, url } = await startRelay(dir, [
+      "--ping-interval",
+      "100ms",
+      "--idle-timeout",
+      "500ms",
+      "--json",
+    ]);
+    await createChannel(dir, url);
+    const proxy = await tcpProxy(Number(new URL(url).port));
+    const first = startListen(dir, ["--relay", `http://127.0.0.1:${proxy.port}`]);
+    await first.waitFor("relay: connected");
+    proxy.freeze();
+    await relay.waitFor(/"event":"disconnect"[^\n]*"reason":"silent"/, "stdout");
+    // The relay closed its end; the laptop sees that and dials a fresh connection at once.
+    await first.waitFor(/relay: connected[\s\S]*relay: connected/);
+    expect(proxy.connections()).toBe(2);
+    const status = await runCli(["relay", "status", "--relay", url, "--json"], {
+      env: ENV,
+      cwd: dir,
+    });
+    expect(JSON.parse(status.stdout).channels[0]).toMatchObject({ connected: true });
+  });
+
   it("refuses: wrong secret (exit 2), replayed nonce 401, unknown channel 404, oversized 413, a second laptop unless --takeover", async () => {
     const dir = workdir();
     const { url } = await startRelay(dir, ["--max-body", "1kb"]);
