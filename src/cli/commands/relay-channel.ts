@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { parseRelayUrl } from "../../relay/client.js";
 import { ConfigError } from "../../shared/errors.js";
 import { CONFIG_FILE, findConfig } from "../../store/config.js";
