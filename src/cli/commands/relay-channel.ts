@@ -44,10 +44,12 @@ export async function runChannelCreate(
     say(`channel ${channel} created on ${base.origin}`);
     say("  paste this URL into Norce's Admin UI (Integrations → Events):");
     print(ingestUrl);
-    if (configPath)
+    if (configPath) {
+      const shown = relative(process.cwd(), configPath);
       say(
-        `  wrote relay { url, channel } to ${configPath}: norce-event listen --relay connects to it`,
+        `  wrote relay { url, channel } to ${shown.startsWith("..") ? configPath : shown}: norce-event listen --relay connects to it`,
       );
+    }
     say("  the secret is not written anywhere: listen reads it from NORCE_RELAY_SECRET");
   }
   process.exitCode = EXIT_OK;
