@@ -107,6 +107,11 @@ export interface DeliverOptions {
   clock?: Clock;
   /** @internal take a request slot (for a concurrency limit); resolves to its release. */
   acquire?: () => Promise<() => void>;
+  /**
+   * Send this exact header list and body instead of the ones made from the event (a relayed
+   * event, passed on byte for byte: the laptop plays Norce for the app).
+   */
+  raw?: { headers: string[]; body: string };
 }
 
 /**
@@ -183,13 +188,13 @@ export function prepareDelivery(
 export async function runDelivery<E extends NorceEvent>(
   event: E,
   ctx: PreparedDelivery,
-  per: Pick<DeliverOptions, "hooks" | "acquire" | "resume"> = {},
+  per: Pick<DeliverOptions, "hooks" | "acquire" | "resume" | "raw"> = {},
 ): Promise<Delivery<E>> {
   const policy = ctx.policy;
   const clock = ctx.clock;
   const hooks = per.hooks;
-  const headers = standardHeaderList(ctx.baseHeaders, event);
-  const body = JSON.stringify(event.payload);
+  const headers = per.raw ? per.raw.headers : standardHeaderList(ctx.baseHeaders, event);
+  const body = per.raw ? per.raw.body : JSON.stringify(event.payload);
   const attempts: Attempt[] = [];
   const delivery: Delivery<E> = {
     event,

@@ -48,13 +48,15 @@ export function recordDelivery(
   options: {
     watched?: boolean;
     resume?: { id: number; attempts: AttemptRecord[]; createdAt: number };
+    /** The body as sent, when it is not the payload's JSON (a relayed event's bytes). */
+    body?: string;
   } = {},
 ): DeliveryRecording {
   const ref: RowRef = store.rowRef(options.resume?.id);
   const createdAt = options.resume?.createdAt ?? Date.now();
   const watched = options.watched ?? false;
   const attempts: AttemptRecord[] = [...(options.resume?.attempts ?? [])];
-  let body: string | undefined;
+  let body: string | undefined = options.body;
   const save = (state: "pending" | "delivered" | "dead", next?: Delivery["pending"]) => {
     body ??= JSON.stringify(event.payload);
     return store.saveDelivery({

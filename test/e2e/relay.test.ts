@@ -205,6 +205,35 @@ describe("norce-event relay + listen --relay", () => {
     expect(got).toEqual(ids);
   });
 
+  it("buffered: the laptop plays Norce for the app (retries on Norce's schedule, --time-scale), and resume continues after a crash", async () => {
+    const dir = workdir();
+    const { url } = await startRelay(dir);
+    const { ingest } = await createChannel(dir, url);
+    const app = await startApp((i) => (i < 2 ? 500 : 200));
+    const listen = startListen(dir, ["--relay", "--forward-to", app.url, "--time-scale", "1000"]);
+    await listen.waitFor("relay: connected");
+    const sent = await post(ingest, ORDER);
+    const short = sent.id.slice(0, 8);
+    await listen.waitFor(`app ${short}  ✓ delivered after 3 attempts`);
+    expect(app.requests).toHaveLength(3);
+    expect(app.requests.every((r) => r.body.toString() === ORDER)).toBe(true);
+    expect(listen.stderr()).toMatch(new RegExp(`app ${short}  #1 .*500`));
+    await listen.stop();
+
+    // A crash while a retry waits (real schedule: 5 s): resume delivers it.
+    const down = await startApp(() => 503);
+    const crashing = startListen(dir, ["--relay", "--forward-to", down.url]);
+    await crashing.waitFor("relay: connected");
+    const second = await post(ingest, ORDER);
+    await crashing.waitFor(new RegExp(`app ${second.id.slice(0, 8)}  #1 .*503`));
+    await crashing.stop("SIGKILL");
+    const resumed = await runCli(["resume", "--to", app.url, "--time-scale", "1000"], { cwd: dir });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout + resumed.stderr).toContain(second.id);
+    expect(app.requests).toHaveLength(4);
+    expect(app.requests[3]!.body.toString()).toBe(ORDER);
+  });
+
   it("the relay is SIGKILLed right after 202; restarted on the same store, it delivers the event", async () => {
     const dir = workdir();
     const { relay, url } = await startRelay(dir);

@@ -10,6 +10,7 @@ import {
 } from "../../listener/server.js";
 import type { RelayClientState, RelayConnection } from "../../relay/client.js";
 import type { Exposed } from "../../relay/expose.js";
+import type { HandoffEvent } from "../../relay/handoff.js";
 import { formatDuration } from "../../shared/duration.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import { EXIT_OK } from "../errors.js";
@@ -17,6 +18,7 @@ import type { GlobalOptions } from "../globals.js";
 import { createWriter, say } from "../output.js";
 import { loadProject } from "../project.js";
 import { relayChannelFrom, relaySecret, relayUrlFrom } from "../relay-options.js";
+import { formatAttemptLine, formatOutcome, plainStyle } from "../render/delivery.js";
 import {
   formatReceived,
   plainReceivedStyle,
@@ -111,6 +113,24 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
       ? [{ write: (event: ReceivedEvent) => recorded.get(event.rawHeaders)?.() }]
       : []),
   ];
+  const handoff =
+    relayTarget && forwardTo
+      ? (await import("../../relay/handoff.js")).createHandoff({
+          to: forwardTo,
+          store,
+          policy: { timeScale: options.timeScale },
+          onAttempt: (event, attempt) =>
+            say(`app ${event.messageId.slice(0, 8)}${formatAttemptLine(attempt, plainStyle)}`),
+          onDone: (delivery) => {
+            if (delivery.outcome === "interrupted") return;
+            const first = delivery.attempts[0]?.startedAt ?? Date.now();
+            say(
+              `app ${delivery.event.messageId.slice(0, 8)}  ${formatOutcome(delivery, plainStyle, Date.now() - first)}`,
+            );
+          },
+        })
+      : undefined;
+  const handedOff = new Map<readonly string[], HandoffEvent | undefined>();
   const responder = createResponder({
     status: options.status,
     ...(options.failFirst ? { failFirst: options.failFirst } : {}),
@@ -127,7 +147,15 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     requireHeaders,
     ...(signingKey ? { signingKey } : {}),
     timeScale: options.timeScale,
-    respond: responder,
+    respond: (request) => {
+      // A buffered relayed event: the relay answered Norce already; the app gets it afterwards
+      // on Norce's schedule (handoff), not inline.
+      if (handoff && handedOff.has(request.rawHeaders)) {
+        handedOff.set(request.rawHeaders, handoff.capture(request));
+        return { status: options.status, note: "recorded; on its way to your app" };
+      }
+      return responder(request);
+    },
     sinks,
   }).catch(async (error: unknown) => {
     // e.g. the port is taken: close what is already open before the error is shown.
@@ -148,6 +176,11 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     const { connectRelay } = await import("../../relay/client.js");
     const shownChannel = `${relayTarget.channel.slice(0, 6)}…`;
     say(`  relay: taking events for channel ${shownChannel} from ${relayTarget.url}`);
+    if (forwardTo) {
+      say(
+        `  relay: buffered events are recorded, then delivered to ${forwardTo} as Norce delivers (5 s timeout, 16 retries${options.timeScale === 1 ? "" : ` ÷${options.timeScale}`})`,
+      );
+    }
     relay = connectRelay({
       ...relayTarget,
       ...(options.takeover ? { takeover: true } : {}),
@@ -162,6 +195,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
         const taken = new Promise<void>((resolve) => {
           recorded.set(event.rawHeaders, resolve);
         });
+        if (handoff && !event.live) handedOff.set(event.rawHeaders, undefined);
         try {
           const answer = await listener.inject({
             method: event.method,
@@ -172,9 +206,12 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
           });
           await Promise.race([taken, new Promise((resolve) => setTimeout(resolve, 5000))]);
           if (store) await store.flush();
+          const item = handedOff.get(event.rawHeaders);
+          if (item) void handoff?.deliver(item);
           return event.live ? answer : undefined;
         } finally {
           recorded.delete(event.rawHeaders);
+          handedOff.delete(event.rawHeaders);
         }
       },
     });
@@ -218,7 +255,14 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   stopping = true;
   await exposed?.close();
   await relay?.close();
+  const left = (await handoff?.close())?.filter((d) => d.outcome === "interrupted").length ?? 0;
+  if (left > 0) {
+    say(
+      `${left} ${left === 1 ? "delivery" : "deliveries"} to your app still pending${store ? ": norce-event resume continues them" : " (not recorded: --no-store)"}`,
+    );
+  }
   if (refused) {
+    await handoff?.close();
     await listener.close();
     await responder.close();
     await project.close();
