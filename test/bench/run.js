@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { benchGenerate } from "./generate.js";
 import { ROOT } from "./lib.js";
 import { benchListen } from "./listen.js";
+import { benchRelay } from "./relay.js";
 import { benchRetries } from "./retries.js";
 import { benchSend } from "./send.js";
 import { benchStartup } from "./startup.js";
@@ -18,6 +19,7 @@ const BENCHES = {
   send: benchSend,
   listen: benchListen,
   retries: benchRetries,
+  relay: benchRelay,
 };
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");

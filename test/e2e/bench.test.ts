@@ -24,12 +24,21 @@ describe("benchmarks (smoke run, tiny sizes)", () => {
       "listening: pretty",
       "listening: RSS",
       "retries:",
+      "relay: durable ingest",
+      "relay: post → app latency",
     ]) {
       expect(stdout).toContain(target);
     }
     const results = JSON.parse(readFileSync(out, "utf8"));
     expect(results.smoke).toBe(true);
-    expect(Object.keys(results.raw)).toEqual(["startup", "generate", "send", "listen", "retries"]);
+    expect(Object.keys(results.raw)).toEqual([
+      "startup",
+      "generate",
+      "send",
+      "listen",
+      "retries",
+      "relay",
+    ]);
     expect(results.rows.every((row: { measured: string }) => row.measured.length > 0)).toBe(true);
     // Even at tiny sizes, what is checked exactly holds: determinism and no early retry.
     expect(results.raw.generate.OrderConfirmedEvent.deterministic).toBe(true);
