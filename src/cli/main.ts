@@ -256,7 +256,7 @@ Examples:
   define(
     program
       .command("relay")
-      .description("the tunnel's public half: keeps Norce's events until your laptop takes them"),
+      .description("a self-hosted tunnel: keeps Norce's events until your laptop takes them"),
     wanted === "relay",
     (cmd) => {
       cmd

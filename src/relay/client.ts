@@ -84,6 +84,8 @@ export interface ConnectRelayOptions {
   clockCheckMs?: number;
   /** A wall-clock jump beyond this (past the check interval) counts as waking from sleep. @default 5 s */
   clockJumpMs?: number;
+  /** @internal the wall clock (tests make it jump, as a laptop waking from sleep does). */
+  now?: () => number;
 }
 
 export interface RelayConnection {
@@ -341,13 +343,17 @@ export function connectRelay(options: ConnectRelayOptions): RelayConnection {
     (socket as WebSocket & { _end?: typeof end })._end = end;
   };
 
-  let lastTick = Date.now();
   let lastPing = Date.now();
   const period = Math.min(clockCheckMs, pingMs, Math.max(50, idleMs / 4));
+  const wallClock = options.now ?? Date.now;
+  let lastWall = wallClock();
   const watch = setInterval(() => {
     const now = Date.now();
-    const jumped = now - lastTick - period;
-    lastTick = now;
+    // Timers stop while a laptop sleeps; the wall clock does not. A gap far beyond the tick
+    // means the connection under us is probably dead: dial again now, not after the timeout.
+    const wall = wallClock();
+    const jumped = wall - lastWall - period;
+    lastWall = wall;
     const socket = ws as (WebSocket & { _end?: (r: string, i?: boolean) => void }) | undefined;
     if (jumped > clockJumpMs) {
       emit({ state: "clock-jump", jumpedMs: jumped });

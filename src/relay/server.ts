@@ -372,8 +372,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (existing) {
         consumers.delete(channel);
+        // The close frame must reach it (4001: do not dial again), so no terminate() at once.
         existing.ws.close(4001, "taken over by another laptop");
-        existing.ws.terminate();
+        setTimeout(() => existing.ws.terminate(), 2000).unref();
       }
       const consumer: Consumer = {
         channel,

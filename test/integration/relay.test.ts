@@ -199,6 +199,26 @@ describe("relay core", () => {
     expect(proxy.connections()).toBe(2);
   });
 
+  it("a jump of the wall clock (the laptop woke from sleep) re-dials at once", async () => {
+    const { relay: r } = await relay();
+    const channel = r.createChannel();
+    let offset = 0;
+    const { states } = connect(r, channel, {
+      clockCheckMs: 50,
+      now: () => Date.now() + offset,
+      minBackoffMs: 10_000,
+    });
+    await until(() => states.some((s) => s.state === "connected"));
+    offset = 3_600_000;
+    await until(() => states.filter((s) => s.state === "connected").length === 2, 3000);
+    expect(states).toContainEqual({ state: "clock-jump", jumpedMs: expect.any(Number) });
+    expect(states).toContainEqual({
+      state: "disconnected",
+      reason: "the clock jumped (woke from sleep?)",
+      retryInMs: 0,
+    });
+  });
+
   it("live mode: 503 with no laptop, the laptop's status otherwise, 504 by 4.5 s", async () => {
     const { relay: r } = await relay({ mode: "live", liveTimeoutMs: 300 });
     const channel = r.createChannel();
