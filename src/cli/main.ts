@@ -210,6 +210,12 @@ Examples:
           "--forward-to <url>",
           "relay each event to your app and answer with its status (502 if it is down)",
         )
+        .option(
+          "--forward-timeout <duration>",
+          "give up on the --forward-to app after this long and answer 504 (Norce's timeout)",
+          duration,
+          5000,
+        )
         .option("--max-body <size>", "larger bodies get 413", size, 1024 * 1024)
         .option(
           "--time-scale <n>",
@@ -245,7 +251,9 @@ Examples:
   $ norce-event listen --fail-first 2                 # watch Norce's retries
   $ norce-event listen --forward-to http://localhost:3000/receiver
   $ norce-event listen --relay https://relay.example.com --forward-to http://localhost:3000/receiver
-  $ norce-event listen --expose cloudflared`,
+  $ norce-event listen --expose cloudflared
+
+Ctrl-C stops it and prints a summary; that is its normal end, so the exit status is 0.`,
         )
         .action(async (options, command: Command) => {
           const { runListen } = await import("./commands/listen.js");

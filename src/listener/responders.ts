@@ -108,7 +108,7 @@ async function forward(
   url: string,
   request: IncomingEvent,
   timeoutMs: number,
-): Promise<ForwardResult & { timedOut?: boolean }> {
+): Promise<ForwardResult> {
   const target = new URL(url);
   const started = performance.now();
   try {

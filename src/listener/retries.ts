@@ -8,6 +8,7 @@
  * promoted in V8's heap and memory stays flat. Ids and header values are kept as 32-bit
  * fingerprints (two per id, so two different ids look alike with a chance of 2^-64).
  */
+import { hash } from "node:crypto";
 import { NORCE_RETRY_DELAYS_MS } from "../delivery/policy.js";
 
 export interface RetryInfo {
@@ -68,7 +69,10 @@ export class RetryTracker {
     const b = fingerprint2(messageId);
     const timestamp = fingerprint(details.timestamp ?? "", 0x811c9dc5);
     const type = fingerprint(details.type ?? "", 0x811c9dc5);
-    const body = fingerprint(details.body, 0x811c9dc5);
+    const body =
+      details.body.length > 4096
+        ? Number.parseInt(hash("sha1", details.body).slice(0, 8), 16) >>> 0
+        : fingerprint(details.body, 0x811c9dc5);
     const found = this.find(a, b);
     if (found < 0) {
       this.insert(a, b, at, timestamp, type, body);

@@ -32,6 +32,8 @@ export interface ForwardResult {
   latencyMs: number;
   /** e.g. `cannot reach http://localhost:3000/receiver (ECONNREFUSED)` */
   error?: string;
+  /** The app did not answer within the forward timeout (answered 504). */
+  timedOut?: boolean;
   response: string;
 }
 
@@ -210,6 +212,68 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/**
+ * Bodies up to this size are read at once. Larger ones share a budget of bytes in flight (read,
+ * checked, answered and handed to every sink): max(4 MiB, 2 × --max-body). A flood of large
+ * bodies then waits its turn unread, so memory stays bounded and a normal event (a few hundred
+ * bytes) is never queued behind them.
+ */
+const SMALL_BODY = 64 * 1024;
+export function inFlightBudget(maxBody: number): number {
+  return Math.max(4 * 1024 * 1024, 2 * maxBody);
+}
+
+/**
+ * A large body that cannot start within this long is answered 503 unread, before Norce's 5 s
+ * timeout: a sender that gets 503 retries later, as Norce does.
+ */
+const BUSY_WAIT_MS = 4000;
+
+function formatMiB(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)} MiB`;
+}
+
+/** Admits holders while the bytes they hold fit the budget; the rest wait in order. */
+class ByteGate {
+  private used = 0;
+  private readonly waiting: { bytes: number; go: (admitted: boolean) => void }[] = [];
+  constructor(readonly budget: number) {}
+  /** Resolves true once admitted, false when `timeoutMs` passed first. */
+  acquire(bytes: number, timeoutMs: number): Promise<boolean> {
+    if (this.waiting.length === 0 && this.used + bytes <= this.budget) {
+      this.used += bytes;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const entry = {
+        bytes,
+        go: (admitted: boolean) => {
+          clearTimeout(timer);
+          resolve(admitted);
+        },
+      };
+      const timer = setTimeout(() => {
+        const at = this.waiting.indexOf(entry);
+        if (at !== -1) this.waiting.splice(at, 1);
+        resolve(false);
+        this.admit();
+      }, timeoutMs);
+      this.waiting.push(entry);
+    });
+  }
+  release(bytes: number): void {
+    this.used -= bytes;
+    this.admit();
+  }
+  private admit(): void {
+    while (this.waiting.length > 0 && this.used + this.waiting[0]!.bytes <= this.budget) {
+      const next = this.waiting.shift()!;
+      this.used += next.bytes;
+      next.go(true);
+    }
+  }
+}
+
 export const DEFAULT_PORT = 7412;
 export const DEFAULT_MAX_BODY = 1024 * 1024;
 const MAX_TRACKED_TYPES = 64;
@@ -232,6 +296,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
     ([name, value]) => [name.toLowerCase(), value] as const,
   );
   let seq = 0;
+  const gate = new ByteGate(inFlightBudget(maxBody));
 
   /**
    * One request, wherever it came from (a socket, or `inject`): the limits, checks, retry
@@ -246,159 +311,178 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
     let answer: Answer | undefined;
     let rawBody: Buffer = EMPTY;
     let bodyText = "";
-
-    if (method !== "POST") {
-      answer = {
-        status: 405,
-        headers: { allow: "POST" },
-        body: "Norce posts events; use POST\n",
-        note: `${method} is not POST`,
-      };
-    } else if (options.path && stripQuery(path) !== options.path) {
-      answer = {
-        status: 404,
-        body: `listening on ${options.path} only\n`,
-        note: `not ${options.path}`,
-      };
-    } else {
-      const declared = Number(headers["content-length"]);
-      if (Number.isFinite(declared) && declared > maxBody) {
-        answer = tooLarge(maxBody, declared, true);
+    let held = 0;
+    try {
+      if (method !== "POST") {
+        answer = {
+          status: 405,
+          headers: { allow: "POST" },
+          body: "Norce posts events; use POST\n",
+          note: `${method} is not POST`,
+        };
+      } else if (options.path && stripQuery(path) !== options.path) {
+        answer = {
+          status: 404,
+          body: `listening on ${options.path} only\n`,
+          note: `not ${options.path}`,
+        };
       } else {
-        const read = await x.readBody(maxBody);
-        if (read.tooLarge) answer = tooLarge(maxBody, read.bytes, read.exact ?? false);
-        else {
-          rawBody = read.body;
-          bodyText = rawBody.toString("utf8");
+        const declared = Number(headers["content-length"]);
+        if (Number.isFinite(declared) && declared > maxBody) {
+          answer = tooLarge(maxBody, declared, true);
+        } else {
+          // A large body waits (unread: TCP slows its sender) until the bytes in flight allow it.
+          held = Number.isFinite(declared) ? declared : maxBody;
+          if (held <= SMALL_BODY) held = 0;
+          else if (!(await gate.acquire(held, BUSY_WAIT_MS))) {
+            held = 0;
+            answer = {
+              status: 503,
+              headers: { "retry-after": "5" },
+              body: "busy with other large bodies; retry later\n",
+              note: `waited ${BUSY_WAIT_MS / 1000}s behind ${formatMiB(gate.budget)} of large bodies in flight; not read`,
+            };
+          }
+          const read = answer ? undefined : await x.readBody(maxBody);
+          if (!read) {
+            // answered 503 above
+          } else if (read.tooLarge) {
+            answer = tooLarge(maxBody, read.bytes, read.exact ?? false);
+          } else {
+            rawBody = read.body;
+            bodyText = rawBody.toString("utf8");
+          }
         }
       }
-    }
 
-    const checked = answer ? undefined : checkRequest(headers, bodyText);
-    if (checked) problems.push(...checked.problems);
-    const messageId = checked?.messageId;
-    const retry = checked
-      ? tracker.observe(messageId, performance.now(), {
-          timestamp: checked.timestamp,
-          type: checked.type,
-          body: bodyText,
-        })
-      : undefined;
-    if (retry && retry.attempt > 1) {
-      if (retry.early) {
-        problems.push({
-          severity: "warning",
-          path: "retry",
-          message: `attempt ${retry.attempt} came ${Math.round(retry.sincePreviousMs ?? 0)}ms after the previous one; Norce waits at least ${Math.round(retry.expectedMinMs ?? 0)}ms`,
-        });
-      }
-      if (retry.beyondSchedule) {
-        problems.push({
-          severity: "warning",
-          path: "retry",
-          message: `attempt ${retry.attempt}: Norce makes 17 attempts at most`,
-        });
-      }
-      for (const what of retry.changed) {
-        problems.push({
-          severity: "warning",
-          path: "retry",
-          message: `the ${what} changed since the previous attempt; Norce retries the same event`,
-        });
-      }
-    }
-
-    if (!answer && checked) {
-      answer =
-        checkAccess(headers, bodyText, requireHeaders, options.signingKey) ??
-        (checked.tooDeep
-          ? {
-              status: 400,
-              body: `body nests deeper than ${MAX_JSON_DEPTH} levels\n`,
-              note: `JSON nested deeper than ${MAX_JSON_DEPTH} levels; not parsed`,
-            }
-          : !checked.bodyIsJson
-            ? { status: 400, body: "body is not valid JSON\n", note: "invalid JSON" }
-            : undefined);
-      if (!answer) {
-        try {
-          const answered = respond({
-            ...checked,
-            method,
-            path,
-            headers,
-            rawHeaders: x.rawHeaders,
-            rawBody,
-            bodyText,
-            remoteAddress: x.remoteAddress,
-            protocol: x.protocol,
-            senderGone: x.gone,
-            attempt: retry?.attempt ?? 1,
+      const checked = answer ? undefined : checkRequest(headers, bodyText);
+      if (checked) problems.push(...checked.problems);
+      const messageId = checked?.messageId;
+      const retry = checked
+        ? tracker.observe(messageId, performance.now(), {
+            timestamp: checked.timestamp,
+            type: checked.type,
+            body: bodyText,
+          })
+        : undefined;
+      if (retry && retry.attempt > 1) {
+        if (retry.early) {
+          problems.push({
+            severity: "warning",
+            path: "retry",
+            message: `attempt ${retry.attempt} came ${Math.round(retry.sincePreviousMs ?? 0)}ms after the previous one; Norce waits at least ${Math.round(retry.expectedMinMs ?? 0)}ms`,
           });
-          answer = answered instanceof Promise ? await answered : answered;
-        } catch (error) {
-          answer = {
-            status: 500,
-            body: "responder failed\n",
-            note: `responder failed: ${(error as Error).message}`,
-          };
+        }
+        if (retry.beyondSchedule) {
+          problems.push({
+            severity: "warning",
+            path: "retry",
+            message: `attempt ${retry.attempt}: Norce makes 17 attempts at most`,
+          });
+        }
+        for (const what of retry.changed) {
+          problems.push({
+            severity: "warning",
+            path: "retry",
+            message: `the ${what} changed since the previous attempt; Norce retries the same event`,
+          });
         }
       }
-    }
-    const final = answer ?? { status: 500 };
-    if (final.delayMs && final.delayMs > 0) await delay(final.delayMs, x.gone);
-    const senderGoneAfterMs = x.gone.aborted ? x.goneAfterMs() : undefined;
-    x.answer(final, !answer || final.status === 413);
 
-    const typeHeader = checked ? checked.type : headers["norce-event-type"];
-    const info = typeHeader ? findEventType(typeHeader) : undefined;
-    const event: ReceivedEvent = {
-      seq: number,
-      receivedAt: receivedAt.toISOString(),
-      method,
-      path,
-      headers,
-      rawHeaders: x.rawHeaders,
-      maskedHeaders: hasSecretHeader(headers) ? maskHeaders(headers) : headers,
-      type: info?.name ?? typeHeader,
-      knownType: Boolean(info),
-      category: info?.category,
-      messageId: checked ? messageId : headers["norce-event-message-id"],
-      timestamp: checked ? checked.timestamp : headers["norce-event-timestamp"],
-      timestampAgeMs: checked?.timestampDate
-        ? receivedAt.getTime() - checked.timestampDate.getTime()
-        : undefined,
-      attempt: retry?.attempt ?? 1,
-      retry: retry && retry.attempt > 1 ? retry : undefined,
-      body: checked ? checked.body : bodyText,
-      bodyText,
-      bodyIsJson: checked?.bodyIsJson ?? false,
-      bodyBytes: rawBody.length,
-      problems:
-        answer?.status === 413 || answer?.status === 405 || answer?.status === 404
-          ? [
-              {
-                severity: "error",
-                path: "request",
-                message: answer.note ?? `answered ${answer.status}`,
-              },
-            ]
-          : problems,
-      status: final.status,
-      note: final.note,
-      forwarded: final.forwarded,
-      senderGoneAfterMs,
-      latencyMs: performance.now() - started,
-      serialised: {},
-    };
-    count(stats, event);
-    for (const sink of sinks) {
-      try {
-        const written = sink.write(event);
-        if (written) await written;
-      } catch {
-        // A sink that fails (a full disk, a closed pipe) must not take the receiver down.
+      if (!answer && checked) {
+        answer =
+          checkAccess(headers, bodyText, requireHeaders, options.signingKey) ??
+          (checked.tooDeep
+            ? {
+                status: 400,
+                body: `body nests deeper than ${MAX_JSON_DEPTH} levels\n`,
+                note: `JSON nested deeper than ${MAX_JSON_DEPTH} levels; not parsed`,
+              }
+            : !checked.bodyIsJson
+              ? { status: 400, body: "body is not valid JSON\n", note: "invalid JSON" }
+              : undefined);
+        if (!answer) {
+          try {
+            const answered = respond({
+              ...checked,
+              method,
+              path,
+              headers,
+              rawHeaders: x.rawHeaders,
+              rawBody,
+              bodyText,
+              remoteAddress: x.remoteAddress,
+              protocol: x.protocol,
+              senderGone: x.gone,
+              attempt: retry?.attempt ?? 1,
+            });
+            answer = answered instanceof Promise ? await answered : answered;
+          } catch (error) {
+            answer = {
+              status: 500,
+              body: "responder failed\n",
+              note: `responder failed: ${(error as Error).message}`,
+            };
+          }
+        }
       }
+      const final = answer ?? { status: 500 };
+      if (final.delayMs && final.delayMs > 0) await delay(final.delayMs, x.gone);
+      const senderGoneAfterMs = x.gone.aborted ? x.goneAfterMs() : undefined;
+      x.answer(final, !answer || final.status === 413 || final.status === 503);
+
+      const typeHeader = checked ? checked.type : headers["norce-event-type"];
+      const info = typeHeader ? findEventType(typeHeader) : undefined;
+      const event: ReceivedEvent = {
+        seq: number,
+        receivedAt: receivedAt.toISOString(),
+        method,
+        path,
+        headers,
+        rawHeaders: x.rawHeaders,
+        maskedHeaders: hasSecretHeader(headers) ? maskHeaders(headers) : headers,
+        type: info?.name ?? typeHeader,
+        knownType: Boolean(info),
+        category: info?.category,
+        messageId: checked ? messageId : headers["norce-event-message-id"],
+        timestamp: checked ? checked.timestamp : headers["norce-event-timestamp"],
+        timestampAgeMs: checked?.timestampDate
+          ? receivedAt.getTime() - checked.timestampDate.getTime()
+          : undefined,
+        attempt: retry?.attempt ?? 1,
+        retry: retry && retry.attempt > 1 ? retry : undefined,
+        body: checked ? checked.body : bodyText,
+        bodyText,
+        bodyIsJson: checked?.bodyIsJson ?? false,
+        bodyBytes: rawBody.length,
+        problems:
+          !checked && answer
+            ? [
+                {
+                  severity: "error",
+                  path: "request",
+                  message: answer.note ?? `answered ${answer.status}`,
+                },
+              ]
+            : problems,
+        status: final.status,
+        note: final.note,
+        forwarded: final.forwarded,
+        senderGoneAfterMs,
+        latencyMs: performance.now() - started,
+        serialised: {},
+      };
+      count(stats, event);
+      for (const sink of sinks) {
+        try {
+          const written = sink.write(event);
+          if (written) await written;
+        } catch {
+          // A sink that fails (a full disk, a closed pipe) must not take the receiver down.
+        }
+      }
+    } finally {
+      if (held > 0) gate.release(held);
     }
   };
 

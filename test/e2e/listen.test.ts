@@ -212,6 +212,73 @@ describe("norce-event listen (built CLI)", () => {
     expect(listen.stdout().trim().split("\n"), listen.stdout()).toHaveLength(2);
   });
 
+  it("--host 127.0.0.2 is loopback: no warning about other machines", async () => {
+    listen = await startListen(["--host", "127.0.0.2"]);
+    await listen.waitForStderr("Ctrl-C to stop");
+    expect(listen.url).toMatch(/^http:\/\/127\.0\.0\.2:\d+\/receiver$/);
+    expect(listen.stderr()).not.toContain("warning");
+    expect((await fetch(listen.url, { method: "POST", body: "{}" })).status).toBe(202);
+  });
+
+  it("pretty output abridges a 1,000,000-element array with a note; --json prints it whole", async () => {
+    const body = `[${"1,".repeat(999_999)}1]`;
+    listen = await startListen(["--max-body", "4mb"]);
+    await fetch(listen.url, {
+      method: "POST",
+      headers: NORCE_HEADERS("5a5a2f4e-1b7d-4e8a-9c3f-2d6b0a1e5f7c"),
+      body,
+    });
+    await listen.waitFor("--json prints it whole");
+    expect(listen.stdout()).toContain(
+      "… body abridged (1.9 MiB; 999,980 items not shown): --json prints it whole",
+    );
+    expect(listen.stdout()).toContain('"… 999980 more items"');
+    expect(listen.stdout().length).toBeLessThan(4000);
+    await listen.stop();
+
+    listen = await startListen(["--max-body", "4mb", "--json"]);
+    await fetch(listen.url, {
+      method: "POST",
+      headers: NORCE_HEADERS("6a5a2f4e-1b7d-4e8a-9c3f-2d6b0a1e5f7c"),
+      body,
+    });
+    await listen.waitFor("\n");
+    expect(JSON.parse(listen.stdout()).body).toHaveLength(1_000_000);
+  });
+
+  it("requests answered 413 or 404 show the type and id they carried", async () => {
+    listen = await startListen(["--path", "/receiver", "--max-body", "1kb", "--no-body"]);
+    const base = listen.url.replace(/\/receiver$/, "");
+    const big = await fetch(listen.url, {
+      method: "POST",
+      headers: NORCE_HEADERS("7b5a2f4e-1b7d-4e8a-9c3f-2d6b0a1e5f7c"),
+      body: "x".repeat(4096),
+    });
+    expect(big.status).toBe(413);
+    const elsewhere = await fetch(`${base}/elsewhere`, {
+      method: "POST",
+      headers: NORCE_HEADERS("8b5a2f4e-1b7d-4e8a-9c3f-2d6b0a1e5f7c", "SkuChangedNotification"),
+      body: "{}",
+    });
+    expect(elsewhere.status).toBe(404);
+    await listen.waitFor("→ 404");
+    expect(listen.stdout()).toMatch(/OrderConfirmedEvent {2}7b5a2f4e {2}\/receiver {2}→ 413/);
+    expect(listen.stdout()).toMatch(/SkuChangedNotification {2}8b5a2f4e {2}\/elsewhere {2}→ 404/);
+    expect(listen.stdout()).not.toContain("(no Norce-Event-Type)");
+  });
+
+  it("Ctrl-C (or SIGTERM) is a listener's normal stop: exit 0 after the summary", async () => {
+    listen = await startListen();
+    expect(await listen.stop()).toBe(0);
+    expect(listen.stderr()).toMatch(/stopped after 0 requests/);
+    listen = await startListen();
+    const exited = new Promise<number | null>((r) => listen!.child.once("exit", r));
+    listen.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    const help = await runCli(["listen", "--help"]);
+    expect(help.stdout).toContain("the exit status is 0");
+  });
+
   it("a port in use exits 2 with a clear message", async () => {
     listen = await startListen();
     const { code, stderr } = await runCli(["listen", "--port", String(listen.port)]);
@@ -221,6 +288,26 @@ describe("norce-event listen (built CLI)", () => {
 });
 
 describe("norce-event demo", () => {
+  it('Ctrl-C says it stopped (no "Done." nor next steps) and exits 130', async () => {
+    const { spawn } = await import("node:child_process");
+    const { BIN, cliEnv, SCRATCH } = await import("../helpers/cli.js");
+    const child = spawn(process.execPath, [BIN, "demo"], { cwd: SCRATCH, env: cliEnv() });
+    let out = "";
+    let stopped = false;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      if (!stopped && out.includes("2. OrderPaymentReceivedEvent")) {
+        stopped = true;
+        child.kill("SIGINT");
+      }
+    });
+    const code = await new Promise<number | null>((r) => child.once("exit", r));
+    expect(code).toBe(130);
+    expect(out).toMatch(/Stopped \(Ctrl-C\) at event \d of 6/);
+    expect(out).not.toContain("Done.");
+    expect(out).not.toContain("Next:");
+  });
+
   it("runs to the end by itself, well under 30 s, and shows the retries", async () => {
     const started = Date.now();
     const { code, stdout } = await runCli(["demo"], { timeoutMs: 30_000 });

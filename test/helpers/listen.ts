@@ -10,6 +10,8 @@ export interface ListenProcess {
   stderr(): string;
   /** Resolve once stdout contains `text` (or matches). */
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolve once stderr (the banner, the summary) contains `text`. */
+  waitForStderr(text: string, timeoutMs?: number): Promise<void>;
   /** Ctrl-C, then the exit code. */
   stop(): Promise<number | null>;
 }
@@ -69,6 +71,7 @@ export async function startListen(
         String(text),
         timeoutMs,
       ),
+    waitForStderr: (text, timeoutMs) => until(() => err.includes(text), text, timeoutMs),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);

@@ -70,6 +70,7 @@ export async function runDemo(options: DemoOptions, globals: GlobalOptions): Pro
     ],
   });
 
+  const stop = interruptSignal();
   print(
     style.bold(
       `norce-event demo: a listener at ${listener.url} and ${STORY.length} events sent to it as Norce sends them.`,
@@ -80,11 +81,12 @@ export async function runDemo(options: DemoOptions, globals: GlobalOptions): Pro
       `Backoff delays run ${options.timeScale}× faster than Norce's (5s becomes ${formatDuration(5000 / options.timeScale)}).`,
     ),
   );
-  const stop = interruptSignal();
   let outcome = EXIT_OK;
+  let sent = 0;
   try {
     for (const [index, step] of STORY.entries()) {
       if (stop.signal.aborted) break;
+      sent = index + 1;
       const factory = createEventFactory(getEventType(step.type), { seed: options.seed + index });
       const event = factory.event(0);
       if (step.failTwice) failing.add(event.messageId);
@@ -112,6 +114,15 @@ export async function runDemo(options: DemoOptions, globals: GlobalOptions): Pro
   }
 
   const stats = listener.stats();
+  if (stop.signal.aborted) {
+    // Ctrl-C: say what was shown and what was not, without the "what next" of a finished demo.
+    // The terminal has echoed ^C on the current line, so start on a new one.
+    print();
+    print(
+      `${style.bold("Stopped")} (Ctrl-C) at event ${sent} of ${STORY.length}, after ${stats.requests} requests. norce-event demo runs the whole story again.`,
+    );
+    return EXIT_INTERRUPTED;
+  }
   print();
   print(
     `${style.bold("Done.")} ${stats.requests} requests for ${STORY.length} events; ${stats.retries} were Norce's retries of the same message id, ${stats.withProblems} had problems.`,

@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from "node:path";
 import { parseHeader } from "../../delivery/headers.js";
 import { parseSigningSecret } from "../../delivery/signing.js";
 import { createResponder } from "../../listener/responders.js";
@@ -43,6 +44,7 @@ export interface ListenOptions {
   requireHeader?: string[];
   signSecret?: string;
   forwardTo?: string;
+  forwardTimeout: number;
   maxBody: number;
   timeScale: number;
   relay?: string | boolean;
@@ -136,7 +138,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     ...(options.failFirst ? { failFirst: options.failFirst } : {}),
     ...(options.failRate ? { failRate: options.failRate } : {}),
     ...(options.delay ? { delayMs: options.delay } : {}),
-    ...(forwardTo ? { forwardTo } : {}),
+    ...(forwardTo ? { forwardTo, forwardTimeoutMs: options.forwardTimeout } : {}),
   });
 
   const listener = await createListener({
@@ -169,7 +171,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     stopping = true;
   });
   printBanner(listener, options, forwardTo);
-  if (store) say(`  recording to ${store.path} (norce-event log shows it)`);
+  if (store) say(`  recording to ${shortPath(store.path)} (norce-event log shows it)`);
 
   let relay: RelayConnection | undefined;
   if (relayTarget) {
@@ -273,7 +275,11 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   await responder.close();
   await project.close();
   await out.flush();
+  // The terminal has echoed ^C on the current line: the summary starts on a line of its own.
+  if (process.stderr.isTTY) say();
   say(formatStats(listener.stats()));
+  // Ctrl-C (or SIGTERM) is how a listener ends, not an interruption of unfinished work: exit 0,
+  // as `stripe listen` and `ngrok` do (the README's exit-code table says so).
   process.exitCode = EXIT_OK;
   return EXIT_OK;
 }
@@ -285,7 +291,7 @@ function printBanner(
 ): void {
   const answers = [
     forwardTo
-      ? `relaying to ${forwardTo} (its status goes back to the sender)`
+      ? `relaying to ${forwardTo} (its status goes back to the sender; 504 after ${formatDuration(options.forwardTimeout)})`
       : `answering ${options.status}`,
     options.failFirst ? `500 to the first ${options.failFirst} attempts of each event` : undefined,
     options.failRate ? `500 to ${Math.round(options.failRate * 100)}% of requests` : undefined,
@@ -300,7 +306,7 @@ function printBanner(
     `  use it as the URL in Norce's Admin UI (through a tunnel), or: norce-event send OrderConfirmedEvent --to ${listener.url}`,
   );
   say(`  ${answers.join(" · ")} · checks headers and schema · Ctrl-C to stop`);
-  if (!["127.0.0.1", "::1", "localhost"].includes(listener.host)) {
+  if (!isLoopback(listener.host)) {
     say(`  warning: bound to ${listener.host}: other machines on your network can post to it`);
   }
 }
@@ -324,6 +330,20 @@ function relayStateLine(state: RelayClientState): string | undefined {
     case "failed":
       return undefined;
   }
+}
+
+/** The store's path relative to the working directory when it is inside it (the usual case). */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+}
+
+/** 127.0.0.0/8, ::1 (and IPv4-mapped loopback) and localhost reach this machine only. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  if (h === "localhost" || h.endsWith(".localhost")) return true;
+  if (/^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true;
+  return /^(0{0,4}:){2,7}0{0,3}1$/.test(h) || h === "::1";
 }
 
 function formatStats(stats: ListenerStats): string {

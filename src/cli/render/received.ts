@@ -53,20 +53,32 @@ export function formatReceived(
         errors ? style.red(` ✗ ${errors}`) : "",
         warnings ? style.yellow(` ! ${warnings}`) : "",
       ].join("");
+  // The answer never reached the sender (it timed out or hung up): a sender such as Norce
+  // counts that attempt as failed whatever the status.
+  const gone =
+    event.senderGoneAfterMs === undefined
+      ? ""
+      : style.yellow(
+          ` (sender hung up after ${formatDuration(event.senderGoneAfterMs)}, before the answer)`,
+        );
   const lines = [
-    `${style.dim(time)}  ${type}  ${id}  ${method}${event.path}  ${status}${attempt}${age}${counts}`,
+    `${style.dim(time)}  ${type}  ${id}  ${method}${event.path}  ${status}${gone}${attempt}${age}${counts}`,
   ];
 
   const indent = "    ";
   if (options.details === false) return lines[0]!;
-  if (event.note && !event.problems.some((p) => p.message === event.note)) {
+  if (
+    event.note &&
+    event.note !== event.forwarded?.error &&
+    !event.problems.some((p) => p.message === event.note)
+  ) {
     lines.push(`${indent}${style.dim(event.note)}`);
   }
   if (event.forwarded) {
     const f = event.forwarded;
     lines.push(
       f.error
-        ? `${indent}${style.red(`✗ ${f.error}`)} ${style.dim("→ answered 502")}`
+        ? `${indent}${style.red(`✗ ${f.error}`)} ${style.dim(`→ answered ${event.status}`)}`
         : `${indent}${style.dim("⇢")} ${f.url} ${style.statusColour(f.status)(String(f.status))} ${style.dim(formatDuration(f.latencyMs))}${f.response ? `  ${style.dim(JSON.stringify(firstLine(f.response, 60)))}` : ""}`,
     );
   }
@@ -92,10 +104,23 @@ export function formatReceived(
     }
   }
   if (event.bodyBytes > 0 && options.body) {
-    const body = event.bodyIsJson
-      ? style.colourJson(event.body, 2)
-      : String(event.body).slice(0, 2000) + (String(event.body).length > 2000 ? "…" : "");
+    const shown = event.bodyIsJson ? abridge(event.body) : undefined;
+    const text = String(event.body);
+    let body = shown
+      ? style.colourJson(shown.value, 2)
+      : text.slice(0, BODY_TEXT_CHARS) + (text.length > BODY_TEXT_CHARS ? "…" : "");
+    let cutLines = false;
+    const end = nthNewline(body, BODY_LINES);
+    if (end !== -1) {
+      body = body.slice(0, end);
+      cutLines = true;
+    }
     lines.push(body.replace(/^/gm, indent));
+    if (shown?.cut || cutLines || (!shown && text.length > BODY_TEXT_CHARS)) {
+      lines.push(
+        `${indent}${style.dim(`… body abridged (${formatBytes(event.bodyBytes)}${shown?.cut ? `; ${shown.cut}` : ""}): --json prints it whole`)}`,
+      );
+    }
   }
   for (const problem of options.body ? event.problems : []) {
     const mark = problem.severity === "error" ? style.red("✗") : style.yellow("!");
@@ -121,8 +146,88 @@ export function receivedLine(event: ReceivedEvent, showSecrets: boolean): string
     `"timestamp":${json(event.timestamp)},"timestampAgeMs":${json(event.timestampAgeMs)},` +
     `"attempt":${event.attempt},"sincePreviousMs":${json(event.retry?.sincePreviousMs)},"body":${body},` +
     `"problems":${problemsJson(event)},"status":${event.status},"note":${json(event.note)},` +
-    `"forwarded":${json(event.forwarded)}}`
+    `"forwarded":${json(event.forwarded)},"senderGoneAfterMs":${json(event.senderGoneAfterMs === undefined ? undefined : Math.round(event.senderGoneAfterMs))}}`
   );
+}
+
+/** Pretty output shows at most this much of a body; `--json` is always complete. */
+const BODY_LINES = 200;
+const BODY_TEXT_CHARS = 2000;
+const ARRAY_ITEMS = 20;
+const OBJECT_KEYS = 50;
+const STRING_CHARS = 500;
+const LEAVES = 400;
+
+/**
+ * A copy of a parsed body small enough to print: the first items of long arrays and keys of big
+ * objects, long strings cut, a bounded number of values in all, each cut marked in place. Never
+ * walks more than it keeps, so a million-element array costs as much as a short one.
+ */
+export function abridge(value: unknown): { value: unknown; cut: string | undefined } {
+  let leaves = 0;
+  let droppedItems = 0;
+  let cutStrings = 0;
+  const walk = (node: unknown): unknown => {
+    if (typeof node === "string") {
+      leaves++;
+      if (node.length <= STRING_CHARS) return node;
+      cutStrings++;
+      return `${node.slice(0, STRING_CHARS)}… (${node.length - STRING_CHARS} more characters)`;
+    }
+    if (node === null || typeof node !== "object") {
+      leaves++;
+      return node;
+    }
+    if (Array.isArray(node)) {
+      const out: unknown[] = [];
+      for (const item of node) {
+        if (out.length >= ARRAY_ITEMS || leaves >= LEAVES) break;
+        out.push(walk(item));
+      }
+      if (out.length < node.length) {
+        droppedItems += node.length - out.length;
+        out.push(`… ${node.length - out.length} more items`);
+      }
+      return out;
+    }
+    const out: Record<string, unknown> = {};
+    let kept = 0;
+    let total = 0;
+    for (const key in node) {
+      total++;
+      if (kept >= OBJECT_KEYS || leaves >= LEAVES) continue;
+      kept++;
+      out[key] = walk((node as Record<string, unknown>)[key]);
+    }
+    if (kept < total) {
+      droppedItems += total - kept;
+      out["…"] = `${total - kept} more keys`;
+    }
+    return out;
+  };
+  const shown = walk(value);
+  const cut = [
+    droppedItems ? `${droppedItems.toLocaleString("en-US")} items not shown` : "",
+    cutStrings ? `${cutStrings} long string${cutStrings === 1 ? "" : "s"} cut` : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+  return { value: shown, cut: cut || undefined };
+}
+
+function nthNewline(text: string, n: number): number {
+  let at = -1;
+  for (let i = 0; i < n; i++) {
+    at = text.indexOf("\n", at + 1);
+    if (at === -1) return -1;
+  }
+  return at;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 function json(value: unknown): string {
