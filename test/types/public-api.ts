@@ -3,6 +3,7 @@
  * package, and every `@ts-expect-error` must be an error.
  */
 import {
+  connectRelay,
   type DeliverResult,
   deliver,
   type EventPayload,
@@ -13,6 +14,7 @@ import {
   retrySchedule,
   type SkuChangedNotification,
   startListener,
+  startRelay,
   validateEvent,
 } from "norce-event";
 
@@ -57,6 +59,28 @@ async function usage(): Promise<void> {
   void [outcome, attempt, first, delay, valid];
 }
 
+async function tunnel(): Promise<void> {
+  const relay = await startRelay({ secret: "a-long-shared-secret", port: 0, mode: "buffered" });
+  // @ts-expect-error the mode is buffered or live
+  await startRelay({ secret: "a-long-shared-secret", mode: "stored" });
+  const channel: string = relay.createChannel();
+  const connection = connectRelay({
+    url: relay.url,
+    channel,
+    secret: "a-long-shared-secret",
+    onEvent: (event) => {
+      const bytes: Buffer = event.body;
+      const headers: string[] = event.rawHeaders;
+      void [bytes, headers];
+      return event.live ? { status: 202 } : undefined;
+    },
+  });
+  const waiting: number | undefined = relay.status().channels[0]?.waiting;
+  await connection.close();
+  await relay.close();
+  void waiting;
+}
+
 void [
   readsNoSuchField,
   orderNo,
@@ -70,4 +94,5 @@ void [
   payload,
   badStatus,
   usage,
+  tunnel,
 ];
