@@ -3,7 +3,7 @@
  * channel create`, `relay status`, and `listen --relay` on the laptop, with a recording app
  * behind `--forward-to`. Real sockets on 127.0.0.1, ports from 0.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTcpServer, connect as dialTcp, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -374,7 +374,8 @@ describe("norce-event relay + listen --relay", () => {
 
   it("live mode: 503 with no laptop (within 5 s); the app's 500 goes back to Norce, and send's retries deliver once it is healed", async () => {
     const dir = workdir();
-    const { url } = await startRelay(dir, ["--mode", "live"]);
+    const { relay, url } = await startRelay(dir, ["--mode", "live", "--no-store"]);
+    await relay.waitFor("channels in memory only (--no-store)");
     const { ingest } = await createChannel(dir, url);
     const started = Date.now();
     expect((await post(ingest, ORDER)).status).toBe(503);
@@ -392,6 +393,7 @@ describe("norce-event relay + listen --relay", () => {
     expect(send.stdout).toMatch(/#2 .* 500/);
     expect(send.stdout).toMatch(/delivered after 3 attempts/);
     expect(app.requests).toHaveLength(3);
+    expect(existsSync(join(dir, "relay.db"))).toBe(false);
   });
 
   it("retention: events older than --retention are dropped and the next laptop is told how many", async () => {

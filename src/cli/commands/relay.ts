@@ -30,7 +30,13 @@ export async function runRelay(
       hint: "drop --no-store, or use --mode live (nothing is kept)",
     });
   }
-  const storePath = typeof globals.store === "string" ? globals.store : "relay.db";
+  // Live mode keeps no events; with --no-store its channels live in memory (gone on restart).
+  const storePath =
+    globals.store === false
+      ? ":memory:"
+      : typeof globals.store === "string"
+        ? globals.store
+        : "relay.db";
   const retentionMs = globals.retention ?? RETENTION_MS;
   const out = createWriter();
   const { startRelay } = await import("../../relay/server.js");
@@ -52,7 +58,7 @@ export async function runRelay(
   say(
     options.mode === "buffered"
       ? `  events wait in ${storePath} (fsync'd before Norce hears 202) for up to ${formatDuration(retentionMs)} until a laptop takes them`
-      : "  live: Norce's request is held until the laptop answers (4.5 s at most); 503 while no laptop is connected",
+      : `  live: Norce's request is held until the laptop answers (4.5 s at most); 503 while no laptop is connected${storePath === ":memory:" ? " · channels in memory only (--no-store)" : ""}`,
   );
   say(`  a channel: ${SECRET_ENV}=… norce-event relay channel create --relay ${url}`);
   say("  Norce posts to /in/<channel>/<path> · GET /healthz for probes · Ctrl-C to stop");
