@@ -219,7 +219,7 @@ Examples:
         .option("--max-body <size>", "larger bodies get 413", size, 1024 * 1024)
         .option(
           "--time-scale <n>",
-          "judge retry gaps against Norce's delays divided by n (as send --time-scale)",
+          "judge retry gaps against Norce's delays ÷ n (as send --time-scale); with --relay, also the app's retries",
           decimal(0.000001),
           1,
         )
@@ -235,12 +235,18 @@ Examples:
             "a public URL through your installed tunnel (buffers nothing)",
           ).choices(["cloudflared", "ngrok"]),
         )
-        .option("--ping-interval <duration>", "relay: ping this often", duration, 15_000)
-        .option(
-          "--idle-timeout <duration>",
-          "relay: a connection silent this long is dropped and dialled again",
-          duration,
-          30_000,
+        .addOption(
+          new Option("--ping-interval <duration>", "relay: ping this often")
+            .argParser(duration)
+            .default(15_000, "15s"),
+        )
+        .addOption(
+          new Option(
+            "--idle-timeout <duration>",
+            "relay: a connection silent this long is dropped and dialled again",
+          )
+            .argParser(duration)
+            .default(30_000, "30s"),
         )
         .addHelpText(
           "after",
@@ -274,7 +280,11 @@ Ctrl-C stops it and prints a summary; that is its normal end, so the exit status
           "--secret <secret>",
           "shared with laptops; ${VAR} is expanded (default: NORCE_RELAY_SECRET)",
         )
-        .option("--max-body <size>", "larger bodies get 413", size, 1024 * 1024)
+        .addOption(
+          new Option("--max-body <size>", "larger bodies get 413")
+            .argParser(size)
+            .default(1024 * 1024, "1mb"),
+        )
         .addOption(
           new Option(
             "--mode <mode>",
@@ -284,8 +294,16 @@ Ctrl-C stops it and prints a summary; that is its normal end, so the exit status
             .default("buffered"),
         )
         .option("--json", "one JSON line per ingest, delivery, ack and connection on stdout")
-        .option("--ping-interval <duration>", "ping each laptop this often", duration, 15_000)
-        .option("--idle-timeout <duration>", "drop a laptop silent this long", duration, 30_000)
+        .addOption(
+          new Option("--ping-interval <duration>", "ping each laptop this often")
+            .argParser(duration)
+            .default(15_000, "15s"),
+        )
+        .addOption(
+          new Option("--idle-timeout <duration>", "drop a laptop silent this long")
+            .argParser(duration)
+            .default(30_000, "30s"),
+        )
         .addHelpText(
           "after",
           `
