@@ -90,6 +90,13 @@ describe("listen --forward-to, as a reverse proxy", () => {
     expect(app.requests[0]?.headers.expect).toBeUndefined();
   });
 
+  it("Expect: 100-continue with a body over --max-body: 413 at once, the body never invited", async () => {
+    listen = await startListen(["--max-body", "1kb"]);
+    const answer = await post(listen.url, norce, "x".repeat(4096), { expectContinue: true });
+    expect(answer.status).toBe(413);
+    expect(answer.continued).toBe(false);
+  });
+
   it("drops hop-by-hop headers and those named in Connection:, keeps the rest in order, relays the raw body bytes", async () => {
     // An app that records the raw header list and the raw body bytes.
     const raw: string[][] = [];

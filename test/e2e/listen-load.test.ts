@@ -113,7 +113,7 @@ describe("listen under hostile load (built CLI, with its store)", () => {
   it.skipIf(!linux)(
     "300 concurrent maximum-size bodies: every one answered, memory under 400 MB",
     async () => {
-      listen = await startListen(["--no-body"]);
+      listen = await startListen(); // pretty output with bodies, as a user runs it
       const url = listen.url.replace("localhost", "127.0.0.1");
       let peak = rssMB(listen.child.pid!);
       const sampler = setInterval(() => {

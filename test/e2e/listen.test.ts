@@ -214,7 +214,7 @@ describe("norce-event listen (built CLI)", () => {
 
   it("--host 127.0.0.2 is loopback: no warning about other machines", async () => {
     listen = await startListen(["--host", "127.0.0.2"]);
-    await listen.waitForStderr("Ctrl-C to stop");
+    await listen.waitForStderr("recording to"); // the banner's last line
     expect(listen.url).toMatch(/^http:\/\/127\.0\.0\.2:\d+\/receiver$/);
     expect(listen.stderr()).not.toContain("warning");
     expect((await fetch(listen.url, { method: "POST", body: "{}" })).status).toBe(202);
