@@ -157,6 +157,15 @@ export class RelayQueue {
     });
   }
 
+  /**
+   * Store several events in one commit (one fsync): the requests that arrived in the same turn
+   * of the event loop are answered together once it is on disk.
+   */
+  enqueueMany(events: readonly Omit<QueuedEvent, "seq">[]): EnqueueResult[] {
+    if (events.length === 1) return [this.enqueue(events[0]!)];
+    return this.run(() => this.db.transaction(() => events.map((e) => this.enqueue(e)))());
+  }
+
   /** Unacknowledged events of a channel after `afterSeq`, oldest first. */
   waiting(channel: string, afterSeq: number, limit: number): QueuedEvent[] {
     const rows = this.run(

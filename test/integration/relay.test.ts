@@ -95,6 +95,21 @@ describe("relay core", () => {
     );
   });
 
+  it("group commit: concurrent posts share commits, each answered 202 once stored, a retry in the same batch stored once", async () => {
+    const { relay: r, log } = await relay();
+    const channel = r.createChannel();
+    const ids = [...Array.from({ length: 30 }, (_, i) => `g-${i}`), "g-7"];
+    const answers = await Promise.all(
+      ids.map((id) =>
+        post(`${r.url}/in/${channel}/r`, `{"id":"${id}"}`, { "Norce-Event-Message-Id": id }),
+      ),
+    );
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    expect(r.status().channels[0]?.waiting).toBe(30);
+    expect(log.filter((e) => e.event === "ingest")).toHaveLength(30);
+    expect(log.filter((e) => e.event === "duplicate")).toHaveLength(1);
+  });
+
   it("answers 404 to an unknown channel, 413 to an oversized body, and serves /healthz", async () => {
     const { relay: r } = await relay({ maxBodyBytes: 100 });
     const channel = r.createChannel();
