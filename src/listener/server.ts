@@ -52,8 +52,8 @@ export interface IncomingEvent extends CheckedRequest {
   remoteAddress: string | undefined;
   /** The scheme the sender used to reach us (X-Forwarded-Proto). */
   protocol: "http" | "https";
-  /** Aborted when the sender disconnects before the answer. */
-  senderGone: AbortSignal;
+  /** A signal aborted when the sender disconnects before the answer (made on first call). */
+  senderGone(): AbortSignal;
   attempt: number;
 }
 
@@ -451,9 +451,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
               bodyText,
               remoteAddress: x.remoteAddress,
               protocol: x.protocol,
-              get senderGone() {
-                return x.gone();
-              },
+              senderGone: x.gone,
               attempt: retry?.attempt ?? 1,
             });
             answer = answered instanceof Promise ? await answered : answered;
