@@ -50,6 +50,24 @@ export {
 export type { Finding } from "./listener/checks.js";
 export type { Answer, IncomingEvent, ReceivedEvent } from "./listener/server.js";
 export {
+  type ConnectRelayOptions,
+  connectRelay,
+  type RelayAnswer,
+  type RelayClientState,
+  type RelayConnection,
+  type RelayedEvent,
+  RelayRefusedError,
+} from "./relay/client.js";
+export { type Exposed, type ExposeOptions, type ExposeTool, startExpose } from "./relay/expose.js";
+export type {
+  Relay,
+  RelayLogEntry,
+  RelayMode,
+  RelayOptions,
+  RelayStatus,
+} from "./relay/server.js";
+export { startRelay } from "./relay/start.js";
+export {
   BUILTIN_SCENARIOS,
   type BuiltinScenarioName,
 } from "./scenarios/builtins.js";

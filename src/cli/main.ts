@@ -240,13 +240,38 @@ Examples:
         .option("--max-body <size>", "larger bodies get 413", size, 1024 * 1024)
         .option(
           "--time-scale <n>",
-          "judge retry gaps against Norce's delays divided by n (as send --time-scale)",
+          "judge retry gaps against Norce's delays ÷ n (as send --time-scale); with --relay, also the app's retries",
           decimal(0.000001),
           1,
         )
         .option(
           "--inspect [port]",
           "serve the inspector page on its own port too (default 7413; 0 for any free one)",
+        )
+        .option(
+          "--relay [url]",
+          "also take events from a norce-event relay (default: the config's relay.url; secret from NORCE_RELAY_SECRET)",
+        )
+        .option("--channel <id>", "the relay channel (default: the config's relay.channel)")
+        .option("--takeover", "replace another laptop connected to the channel")
+        .addOption(
+          new Option(
+            "--expose <tool>",
+            "a public URL through your installed tunnel (buffers nothing)",
+          ).choices(["cloudflared", "ngrok"]),
+        )
+        .addOption(
+          new Option("--ping-interval <duration>", "relay: ping this often")
+            .argParser(duration)
+            .default(15_000, "15s"),
+        )
+        .addOption(
+          new Option(
+            "--idle-timeout <duration>",
+            "relay: a connection silent this long is dropped and dialled again",
+          )
+            .argParser(duration)
+            .default(30_000, "30s"),
         )
         .addHelpText(
           "after",
@@ -257,6 +282,8 @@ Examples:
   $ norce-event listen --fail-first 2                 # watch Norce's retries
   $ norce-event listen --forward-to http://localhost:3000/receiver
   $ norce-event listen --inspect                      # and open http://127.0.0.1:7413/
+  $ norce-event listen --relay https://relay.example.com --forward-to http://localhost:3000/receiver
+  $ norce-event listen --expose cloudflared
 
 Ctrl-C stops it and prints a summary; that is its normal end, so the exit status is 0.`,
         )
@@ -284,6 +311,83 @@ Ctrl-C stops it and prints a summary; that is its normal end, so the exit status
           const { runInspect } = await import("./commands/inspect.js");
           finish(await runInspect(options, globals(command)));
         }),
+  );
+
+  define(
+    program
+      .command("relay")
+      .description("a self-hosted tunnel: keeps Norce's events until your laptop takes them"),
+    wanted === "relay",
+    (cmd) => {
+      cmd
+        .option("-p, --port <n>", "port; 0 for any free port", integer(0, 65535), 8080)
+        .option("--host <host>", "interface (loopback: put a TLS proxy in front)", "127.0.0.1")
+        .option(
+          "--secret <secret>",
+          "shared with laptops; ${VAR} is expanded (default: NORCE_RELAY_SECRET)",
+        )
+        .addOption(
+          new Option("--max-body <size>", "larger bodies get 413")
+            .argParser(size)
+            .default(1024 * 1024, "1mb"),
+        )
+        .addOption(
+          new Option(
+            "--mode <mode>",
+            "buffered: store, answer 202; live: hold Norce's request for the laptop's answer",
+          )
+            .choices(["buffered", "live"])
+            .default("buffered"),
+        )
+        .option("--json", "one JSON line per ingest, delivery, ack and connection on stdout")
+        .addOption(
+          new Option("--ping-interval <duration>", "ping each laptop this often")
+            .argParser(duration)
+            .default(15_000, "15s"),
+        )
+        .addOption(
+          new Option("--idle-timeout <duration>", "drop a laptop silent this long")
+            .argParser(duration)
+            .default(30_000, "30s"),
+        )
+        .addHelpText(
+          "after",
+          `
+The global --store (default relay.db) and --retention (default 72h) apply to the relay's queue.
+
+Examples:
+  $ norce-event relay --port 8080 --secret '\${NORCE_RELAY_SECRET}'
+  $ norce-event relay channel create --relay https://relay.example.com
+  $ norce-event relay status --relay https://relay.example.com`,
+        )
+        .action(async (options, command: Command) => {
+          const { runRelay } = await import("./commands/relay.js");
+          finish(await runRelay(options, globals(command)));
+        });
+      const channel = cmd.command("channel").description("channels: one per laptop (or team)");
+      channel
+        .command("create")
+        .description("create a channel; prints the ingest URL for Norce's Admin UI")
+        .option("--relay <url>", "the relay (default: the config's relay.url)")
+        .option("--secret <secret>", "the relay's secret (default: NORCE_RELAY_SECRET)")
+        .option("--path <path>", "the path after /in/<channel> in the URL printed", "/receiver")
+        .option("--no-write-config", "do not write relay { url, channel } into the config")
+        .option("--json", "print { channel, ingestUrl, relay, config } as JSON")
+        .action(async (_options, command: Command) => {
+          const { runChannelCreate } = await import("./commands/relay-channel.js");
+          finish(await runChannelCreate(command.optsWithGlobals(), globals(command)));
+        });
+      cmd
+        .command("status")
+        .description("channels, waiting events and last laptop contact")
+        .option("--relay <url>", "the relay (default: the config's relay.url)")
+        .option("--secret <secret>", "the relay's secret (default: NORCE_RELAY_SECRET)")
+        .option("--json", "print the status as JSON")
+        .action(async (_options, command: Command) => {
+          const { runRelayStatus } = await import("./commands/relay-status.js");
+          finish(await runRelayStatus(command.optsWithGlobals(), globals(command)));
+        });
+    },
   );
 
   define(

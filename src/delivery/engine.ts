@@ -107,6 +107,11 @@ export interface DeliverOptions {
   clock?: Clock;
   /** @internal take a request slot (for a concurrency limit); resolves to its release. */
   acquire?: () => Promise<() => void>;
+  /**
+   * Send this exact header list and body instead of the ones made from the event (a relayed
+   * event, passed on byte for byte: the laptop plays Norce for the app).
+   */
+  raw?: { headers: string[]; body: string };
 }
 
 /**
@@ -184,7 +189,7 @@ export function prepareDelivery(
 export async function runDelivery<E extends NorceEvent>(
   event: E,
   ctx: PreparedDelivery,
-  per: Pick<DeliverOptions, "hooks" | "acquire" | "resume"> & {
+  per: Pick<DeliverOptions, "hooks" | "acquire" | "resume" | "raw"> & {
     /** The payload's JSON text, when the caller made it already (a batch records it first). */
     body?: string;
   } = {},
@@ -192,8 +197,8 @@ export async function runDelivery<E extends NorceEvent>(
   const policy = ctx.policy;
   const clock = ctx.clock;
   const hooks = per.hooks;
-  const headers = standardHeaderList(ctx.baseHeaders, event);
-  const body = per.body ?? JSON.stringify(event.payload);
+  const headers = per.raw ? per.raw.headers : standardHeaderList(ctx.baseHeaders, event);
+  const body = per.raw ? per.raw.body : (per.body ?? JSON.stringify(event.payload));
   const attempts: Attempt[] = [];
   const delivery: Delivery<E> = {
     event,

@@ -43,6 +43,8 @@ export interface ConfigFile {
   timeScale?: number;
   /** Sign every delivery (Standard Webhooks), as `--sign-secret`: a `${VAR}` reference only. */
   signSecret?: string;
+  /** Where `listen --relay` connects (written by `relay channel create`). */
+  relay?: { url: string; channel: string };
   events?: Partial<Record<EventTypeName, EventSettings>>;
 }
 
@@ -224,6 +226,24 @@ export function renderConfigSchema(): string {
         pattern: SIGN_SECRET_PATTERN,
         description:
           "Sign every delivery with Standard Webhooks headers, as --sign-secret (Norce itself signs nothing). Only a ${ENV_VAR} reference, e.g. ${NORCE_SIGN_SECRET}, so the key stays out of git; the variable holds whsec_….",
+      },
+      relay: {
+        type: "object",
+        description:
+          "The tunnel: the relay `listen` connects to and its channel (written by `norce-event relay channel create`). The secret is never written here: NORCE_RELAY_SECRET.",
+        additionalProperties: false,
+        required: ["url", "channel"],
+        properties: {
+          url: {
+            type: "string",
+            description: "The relay's base URL, e.g. https://relay.example.com",
+          },
+          channel: {
+            type: "string",
+            pattern: "^[A-Za-z0-9_-]{22}$",
+            description: "The channel id (128 random bits, base64url).",
+          },
+        },
       },
       events: {
         type: "object",

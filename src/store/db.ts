@@ -723,6 +723,15 @@ export class EventStore {
     return { messageId, deliveries, received };
   }
 
+  /** Whether a request with this message id was received (and committed) before. */
+  hasReceived(messageId: string): boolean {
+    return this.run(
+      () =>
+        this.sql("SELECT 1 FROM received WHERE message_id = ? LIMIT 1").get(messageId) !==
+        undefined,
+    );
+  }
+
   /** Deliveries waiting for their next attempt. */
   pending(): DeliveryRecord[] {
     return (
@@ -930,7 +939,8 @@ function migrate(db: Database.Database, from: number): void {
   })();
 }
 
-function explainSqliteError(path: string, error: unknown): StoreError {
+/** A SQLite failure as a StoreError that says what to do (shared with the relay's queue). */
+export function explainSqliteError(path: string, error: unknown): StoreError {
   if (error instanceof StoreError) return error;
   const code = (error as { code?: string }).code ?? "";
   const message = (error as Error).message;

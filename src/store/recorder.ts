@@ -66,7 +66,10 @@ export function recordDelivery(
   event: NorceEvent,
   options: {
     watched?: boolean;
-    /** The body as it will be sent, when the caller has it already. */
+    /**
+     * The body as it will be sent, when the caller has it already (a batch), or when it is not
+     * the payload's JSON (a relayed event's bytes).
+     */
     body?: string;
     resume?: { id: number; attempts: AttemptRecord[]; createdAt: number };
   } = {},

@@ -9,6 +9,7 @@ import { benchGenerate } from "./generate.js";
 import { ROOT } from "./lib.js";
 import { benchListen } from "./listen.js";
 import { benchLoad } from "./load.js";
+import { benchRelay } from "./relay.js";
 import { failed, formatTable, LOAD_BOUND_SHARE, verdict } from "./report.js";
 import { benchRetries } from "./retries.js";
 import { benchSend } from "./send.js";
@@ -21,6 +22,7 @@ const BENCHES = {
   send: benchSend,
   listen: benchListen,
   retries: benchRetries,
+  relay: benchRelay,
 };
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");

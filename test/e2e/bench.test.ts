@@ -108,6 +108,8 @@ describe("benchmarks (smoke run, tiny sizes)", () => {
       "retries:",
       "LOAD CEILING",
       "load average",
+      "relay: durable ingest",
+      "relay: post → app latency",
     ]) {
       expect(stdout).toContain(target);
     }
@@ -123,6 +125,7 @@ describe("benchmarks (smoke run, tiny sizes)", () => {
       "send",
       "listen",
       "retries",
+      "relay",
     ]);
     const rows: Row[] = results.rows;
     expect(rows.every((row) => row.measured.length > 0)).toBe(true);

@@ -3,6 +3,7 @@
  * package, and every `@ts-expect-error` must be an error.
  */
 import {
+  connectRelay,
   type DeliverResult,
   deliver,
   type EventPayload,
@@ -18,6 +19,7 @@ import {
   type SkuChangedNotification,
   scenario,
   startListener,
+  startRelay,
   validateEvent,
 } from "norce-event";
 
@@ -91,6 +93,28 @@ async function scenarios(): Promise<void> {
   void [type, ref, noType, delivered, kind];
 }
 
+async function tunnel(): Promise<void> {
+  const relay = await startRelay({ secret: "a-long-shared-secret", port: 0, mode: "buffered" });
+  // @ts-expect-error the mode is buffered or live
+  await startRelay({ secret: "a-long-shared-secret", mode: "stored" });
+  const channel: string = relay.createChannel();
+  const connection = connectRelay({
+    url: relay.url,
+    channel,
+    secret: "a-long-shared-secret",
+    onEvent: (event) => {
+      const bytes: Buffer = event.body;
+      const headers: string[] = event.rawHeaders;
+      void [bytes, headers];
+      return event.live ? { status: 202 } : undefined;
+    },
+  });
+  const waiting: number | undefined = relay.status().channels[0]?.waiting;
+  await connection.close();
+  await relay.close();
+  void waiting;
+}
+
 void [
   scenarios,
   readsNoSuchField,
@@ -105,4 +129,5 @@ void [
   payload,
   badStatus,
   usage,
+  tunnel,
 ];

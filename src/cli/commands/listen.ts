@@ -15,6 +15,9 @@ import {
   type ReceivedEvent,
   type Sink,
 } from "../../listener/server.js";
+import type { RelayClientState, RelayConnection } from "../../relay/client.js";
+import type { Exposed } from "../../relay/expose.js";
+import type { HandoffEvent } from "../../relay/handoff.js";
 import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 import { maskUrl } from "../../shared/secrets.js";
@@ -24,6 +27,8 @@ import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { createWriter, say } from "../output.js";
 import { loadProject } from "../project.js";
+import { relayChannelFrom, relaySecret, relayUrlFrom } from "../relay-options.js";
+import { formatAttemptLine, formatOutcome, plainStyle } from "../render/delivery.js";
 import {
   formatReceived,
   plainReceivedStyle,
@@ -54,6 +59,12 @@ export interface ListenOptions {
   timeScale: number;
   /** `--inspect [port]`: serve the inspector page too (true: its default port). */
   inspect?: boolean | string;
+  relay?: string | boolean;
+  channel?: string;
+  takeover?: boolean;
+  expose?: "cloudflared" | "ngrok";
+  pingInterval: number;
+  idleTimeout: number;
 }
 
 export async function runListen(options: ListenOptions, globals: GlobalOptions): Promise<number> {
@@ -84,6 +95,19 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
       },
     );
   }
+  const relayTarget =
+    options.relay !== undefined || options.channel !== undefined
+      ? {
+          url: relayUrlFrom(options.relay, project.config),
+          channel: relayChannelFrom(options.channel, project.config),
+          secret: relaySecret(undefined),
+        }
+      : undefined;
+  if (relayTarget) (await import("../../relay/client.js")).parseRelayUrl(relayTarget.url);
+  const exposeTool = options.expose;
+  if (exposeTool) {
+    (await import("../../relay/expose.js")).assertInstalled(exposeTool);
+  }
   const store = await project.store();
   // --show-secrets: the real header values this process saw, for the page (never stored).
   const revealed =
@@ -98,6 +122,8 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     const tag = style.dim(`  · ${sanitizeTag(at.label)} #${at.n}`);
     return end < 0 ? text + tag : text.slice(0, end) + tag + text.slice(end);
   };
+  // Relayed events are acknowledged once every sink (the store first) has taken them.
+  const recorded = new Map<readonly string[], () => void>();
   const sinks: Sink[] = [
     // Not awaited: a slow disk must not hold up the output (the writer bounds what it holds).
     ...(store ? [{ write: (event: ReceivedEvent) => void store.recordReceived(event) }] : []),
@@ -123,7 +149,28 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
         return out.write(`${text}\n`);
       },
     },
+    ...(relayTarget
+      ? [{ write: (event: ReceivedEvent) => recorded.get(event.rawHeaders)?.() }]
+      : []),
   ];
+  const handoff =
+    relayTarget && forwardTo
+      ? (await import("../../relay/handoff.js")).createHandoff({
+          to: forwardTo,
+          store,
+          policy: { timeScale: options.timeScale },
+          onAttempt: (event, attempt) =>
+            say(`app ${event.messageId.slice(0, 8)}${formatAttemptLine(attempt, plainStyle)}`),
+          onDone: (delivery) => {
+            if (delivery.outcome === "interrupted") return;
+            const first = delivery.attempts[0]?.startedAt ?? Date.now();
+            say(
+              `app ${delivery.event.messageId.slice(0, 8)}  ${formatOutcome(delivery, plainStyle, Date.now() - first)}`,
+            );
+          },
+        })
+      : undefined;
+  const handedOff = new Map<readonly string[], HandoffEvent | undefined>();
   // With the inspector, its page can switch the answers while the listener runs.
   const answers =
     inspectPort === undefined
@@ -157,7 +204,17 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     requireHeaders,
     ...(signingKey ? { signingKey } : {}),
     timeScale: options.timeScale,
-    respond: answers ? answers.respond : (responder as ReturnType<typeof createResponder>),
+    respond: (request) => {
+      // A buffered relayed event: the relay answered Norce already; the app gets it afterwards
+      // on Norce's schedule (handoff), not inline.
+      if (handoff && handedOff.has(request.rawHeaders)) {
+        handedOff.set(request.rawHeaders, handoff.capture(request));
+        return { status: options.status, note: "recorded; on its way to your app" };
+      }
+      return answers
+        ? answers.respond(request)
+        : (responder as ReturnType<typeof createResponder>)(request);
+    },
     sinks,
   }).catch(async (error: unknown) => {
     // e.g. the port is taken: close what is already open before the error is shown.
@@ -165,8 +222,11 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     await project.close();
     throw error;
   });
-  // Ready for Ctrl-C before the banner says we are listening (a script may stop us at once).
-  const stop = interruptSignal();
+  // Ctrl-C from here on stops cleanly (also while a tunnel is starting).
+  let stopping = false;
+  const stop = interruptSignal(() => {
+    stopping = true;
+  });
   printBanner(listener, options, forwardTo);
   if (store) say(`  recording to ${shortPath(store.path)} (norce-event log shows it)`);
   const inspector =
@@ -201,11 +261,105 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   if (inspector)
     say(`  inspector: ${inspector.url} (every event, live; replay and switch answers there)`);
 
-  await new Promise<void>((resolve) =>
-    stop.signal.addEventListener("abort", () => resolve(), { once: true }),
-  );
+  let relay: RelayConnection | undefined;
+  if (relayTarget) {
+    const { connectRelay } = await import("../../relay/client.js");
+    const shownChannel = `${relayTarget.channel.slice(0, 6)}…`;
+    say(`  relay: taking events for channel ${shownChannel} from ${relayTarget.url}`);
+    if (forwardTo) {
+      say(
+        `  relay: buffered events are recorded, then delivered to ${forwardTo} as Norce delivers (5 s timeout, 16 retries${options.timeScale === 1 ? "" : ` ÷${options.timeScale}`})`,
+      );
+    }
+    relay = connectRelay({
+      ...relayTarget,
+      ...(options.takeover ? { takeover: true } : {}),
+      pingIntervalMs: options.pingInterval,
+      idleTimeoutMs: options.idleTimeout,
+      ...(store ? { seen: (id: string) => store.hasReceived(id) } : {}),
+      onState: (state) => {
+        const line = relayStateLine(state);
+        if (line) say(`relay: ${line}`);
+      },
+      onEvent: async (event) => {
+        const taken = new Promise<void>((resolve) => {
+          recorded.set(event.rawHeaders, resolve);
+        });
+        if (handoff && !event.live) handedOff.set(event.rawHeaders, undefined);
+        try {
+          const answer = await listener.inject({
+            method: event.method,
+            path: event.path,
+            rawHeaders: event.rawHeaders,
+            body: event.body,
+            ...(event.remoteAddress ? { remoteAddress: event.remoteAddress } : {}),
+          });
+          await Promise.race([taken, new Promise((resolve) => setTimeout(resolve, 5000))]);
+          if (store) await store.flush();
+          const item = handedOff.get(event.rawHeaders);
+          if (item) void handoff?.deliver(item);
+          return event.live ? answer : undefined;
+        } finally {
+          recorded.delete(event.rawHeaders);
+          handedOff.delete(event.rawHeaders);
+        }
+      },
+    });
+  }
+
+  let exposed: Exposed | undefined;
+  if (exposeTool) {
+    const { startExpose } = await import("../../relay/expose.js");
+    try {
+      exposed = await startExpose({ tool: exposeTool, port: listener.port });
+    } catch (error) {
+      stop.dispose();
+      await relay?.close();
+      await listener.close();
+      await responder.close();
+      await project.close();
+      throw error;
+    }
+    const path = new URL(listener.url).pathname;
+    say(
+      `  expose: ${exposed.publicUrl}${path}  ← paste this into Norce's Admin UI (${exposeTool})`,
+    );
+    say(
+      `  expose: ${exposeTool} buffers nothing: while this listener or the tunnel is down, Norce's requests fail and Norce retries on its schedule (norce-event relay keeps them)`,
+    );
+    void exposed.exited.then((last) => {
+      if (!stopping) say(`expose: ${exposeTool} stopped (${last}); the public URL is gone`);
+    });
+  }
+
+  let refused: unknown;
+  await new Promise<void>((resolve) => {
+    if (stop.signal.aborted) resolve();
+    stop.signal.addEventListener("abort", () => resolve(), { once: true });
+    relay?.done.catch((error: unknown) => {
+      refused = error;
+      resolve();
+    });
+  });
   stop.dispose();
   await inspector?.close();
+  stopping = true;
+  await exposed?.close();
+  await relay?.close();
+  const left = (await handoff?.close())?.filter((d) => d.outcome === "interrupted").length ?? 0;
+  if (left > 0) {
+    say(
+      `${left} ${left === 1 ? "delivery" : "deliveries"} to your app still pending${store ? ": norce-event resume continues them" : " (not recorded: --no-store)"}`,
+    );
+  }
+  if (refused) {
+    await handoff?.close();
+    await listener.close();
+    await responder.close();
+    await project.close();
+    await out.flush();
+    throw refused;
+  }
   await listener.close();
   await responder.close();
   await project.close();
@@ -255,6 +409,27 @@ function printBanner(
   say(`  ${answers.join(" · ")} · checks headers and schema · Ctrl-C to stop`);
   if (!isLoopback(listener.host)) {
     say(`  warning: bound to ${listener.host}: other machines on your network can post to it`);
+  }
+}
+
+function relayStateLine(state: RelayClientState): string | undefined {
+  switch (state.state) {
+    case "connecting":
+      return state.attempt === 1 ? "connecting" : undefined;
+    case "connected":
+      return `connected (${state.mode}) · ${state.waiting} waiting event${state.waiting === 1 ? "" : "s"} to deliver`;
+    case "gap":
+      return `warning: ${state.dropped} event${state.dropped === 1 ? " was" : "s were"} dropped by the relay's retention before this laptop took ${state.dropped === 1 ? "it" : "them"}`;
+    case "disconnected":
+      return `${state.reason}, retrying in ${formatDuration(state.retryInMs)}`;
+    case "duplicate":
+      return `dropped a duplicate of ${state.messageId} (already recorded here)`;
+    case "clock-jump":
+      return `the clock jumped ${formatDuration(state.jumpedMs)} (woke from sleep?): reconnecting now`;
+    case "event-failed":
+      return `could not take event #${state.seq} (${state.reason}); the relay keeps it`;
+    case "failed":
+      return undefined;
   }
 }
 
