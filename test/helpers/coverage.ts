@@ -27,14 +27,14 @@ export function usedFlags(surface: readonly SurfaceCommand[]): Map<string, Set<s
   for (const file of readdirSync(e2e).filter((f) => f.endsWith(".ts") && !NOT_EVIDENCE.has(f))) {
     const source = readFileSync(join(e2e, file), "utf8");
     const token = new RegExp(
-      `startListen\\(|["'\`](${names.join("|")})["'\`]|["'\`](--?[a-zA-Z][\\w-]*)(?:=[^"'\`]*)?["'\`]`,
+      `start(Listen|Relay)\\(|["'\`](${names.join("|")})["'\`]|["'\`](--?[a-zA-Z][\\w-]*)(?:=[^"'\`]*)?["'\`]`,
       "g",
     );
     let command: string | undefined;
     for (const m of source.matchAll(token)) {
-      if (m[0] === "startListen(") command = "listen";
-      else if (m[1]) command = m[1];
-      else if (m[2]) note(command, m[2]);
+      if (m[1]) command = m[1].toLowerCase();
+      else if (m[2]) command = m[2];
+      else if (m[3]) note(command, m[3]);
     }
   }
   for (const line of readmeCommands()) {
