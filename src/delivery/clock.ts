@@ -15,10 +15,12 @@ export interface Clock {
 export const realClock: Clock = {
   now: () => Date.now(),
   async sleepUntil(dueAt, signal) {
+    // Date.now() counts whole milliseconds: the wait ends only once the clock is past the due
+    // millisecond, so the real time waited is never shorter than asked (at most 1 ms longer).
     for (;;) {
       const wait = dueAt - Date.now();
-      if (wait <= 0) return;
-      await sleep(wait, signal);
+      if (wait < 0) return;
+      await sleep(wait + 1, signal);
     }
   },
 };

@@ -40,7 +40,8 @@ describe("global options (built CLI)", () => {
     try {
       const run = (args: string[]) =>
         execFileSync("script", ["-qec", [process.execPath, BIN, ...args].join(" "), "/dev/null"], {
-          env: cliEnv({ NO_COLOR: undefined }),
+          // CI=true makes chalk's colour detection say "no colour" even in a terminal.
+          env: cliEnv({ NO_COLOR: undefined, CI: undefined }),
           encoding: "utf8",
         });
       coloured = run(["types"]);
