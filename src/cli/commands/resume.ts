@@ -19,6 +19,7 @@ import {
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
+import { createProgress } from "../progress.js";
 import { loadProject, storeToRead } from "../project.js";
 import { interruptSignal } from "../signals.js";
 
@@ -103,7 +104,7 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
       );
     const progress =
       output.many === "quiet" && process.stderr.isTTY
-        ? await createProgress(prepared.length)
+        ? await createProgress(prepared.length, "  resuming {bar} {value}/{total} events")
         : undefined;
     const signal = interruptSignal(endCaretLine);
     try {
@@ -180,23 +181,4 @@ function summaryLine(deliveries: readonly Delivery[]): string {
   const parts = [`${count("delivered")} delivered`, `${count("dead")} dead`];
   if (count("interrupted") > 0) parts.push(`${count("interrupted")} still pending`);
   return `${deliveries.length} events resumed: ${parts.join(" · ")}`;
-}
-
-async function createProgress(total: number) {
-  // cli-progress is CommonJS: its exports arrive as the default export under ESM.
-  const loaded = (await import("cli-progress")) as unknown as {
-    default: typeof import("cli-progress");
-  };
-  const progress = loaded.default;
-  const bar = new progress.SingleBar(
-    {
-      format: "  resuming {bar} {value}/{total} events",
-      stream: process.stderr,
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    progress.Presets.shades_classic,
-  );
-  bar.start(total, 0);
-  return bar;
 }

@@ -35,6 +35,7 @@ import {
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { createWriter, print, say } from "../output.js";
+import { createProgress } from "../progress.js";
 import { loadProject } from "../project.js";
 import { attemptJson, round } from "../render/delivery.js";
 import { interruptSignal } from "../signals.js";
@@ -283,7 +284,12 @@ async function sendMany(
   signingKey: Buffer | undefined,
 ): Promise<number> {
   const progress =
-    !output.json && process.stderr.isTTY ? await createProgress(run.count) : undefined;
+    !output.json && process.stderr.isTTY
+      ? await createProgress(
+          run.count,
+          "  sending {bar} {value}/{total} events · {eta_formatted} left",
+        )
+      : undefined;
   const deadList: Delivery[] = [];
   const lines = createWriter();
   const recordingFor = store
@@ -498,25 +504,6 @@ function exitCode(outcomes: readonly Delivery["outcome"][]): number {
 
 function isInteractive(): boolean {
   return process.stdin.isTTY === true && process.stdout.isTTY === true;
-}
-
-async function createProgress(total: number) {
-  // cli-progress is CommonJS: its exports arrive as the default export under ESM.
-  const loaded = (await import("cli-progress")) as unknown as {
-    default: typeof import("cli-progress");
-  };
-  const progress = loaded.default;
-  const bar = new progress.SingleBar(
-    {
-      format: "  sending {bar} {value}/{total} events · {eta_formatted} left",
-      stream: process.stderr,
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    progress.Presets.shades_classic,
-  );
-  bar.start(total, 0);
-  return bar;
 }
 
 function printDryRun(
