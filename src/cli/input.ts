@@ -1,5 +1,5 @@
 /** Reading JSON the user points at: a file path, or `-` for stdin. */
-import { createReadStream, statSync } from "node:fs";
+import { createReadStream, fstatSync, statSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { UsageError } from "../shared/errors.js";
 
@@ -18,6 +18,13 @@ export async function readInput(
   if (path === "-") {
     if (process.stdin.isTTY) {
       throw new UsageError(`${flag} - reads stdin, but stdin is a terminal`, {
+        hint: `pipe JSON in, e.g. cat event.json | norce-event … ${flag} -`,
+      });
+    }
+    // `< /dev/zero` makes stdin the device itself: refused as a device path is.
+    const stdin = fstatSync(0);
+    if (stdin.isCharacterDevice() || stdin.isBlockDevice()) {
+      throw new UsageError(`${flag} - reads stdin, and stdin is a device, not JSON`, {
         hint: `pipe JSON in, e.g. cat event.json | norce-event … ${flag} -`,
       });
     }

@@ -234,7 +234,7 @@ Examples:
         .option(
           "--forward-timeout <duration>",
           "give up on the --forward-to app after this long and answer 504 (Norce's timeout)",
-          duration,
+          positiveDuration,
           5000,
         )
         .option("--max-body <size>", "larger bodies get 413", size, 1024 * 1024)
@@ -413,7 +413,7 @@ Examples:
         .addOption(tenantOptions.applicationId())
         .addOption(
           new Option("--timeout <duration>", "Norce's per-attempt limit")
-            .argParser(duration)
+            .argParser(positiveDuration)
             .default(5000, "5s"),
         )
         .option(

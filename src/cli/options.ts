@@ -68,10 +68,17 @@ export function duration(value: string): number {
 }
 
 /** A duration that must be more than zero (`--timeout`): `0ms` is a usage error, not a crash. */
+/** The longest wait a Node.js timer can hold. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export function positiveDuration(value: string): number {
   const ms = duration(value);
   if (!(ms > 0)) {
     throw new InvalidArgumentError(`"${value}" must be more than zero (e.g. 5s or 200ms).`);
+  }
+  // A timer holds at most 2^31-1 ms; beyond it Node fires after 1 ms (every attempt a timeout).
+  if (ms > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(`"${value}" is longer than a timer can wait (24 days).`);
   }
   return ms;
 }

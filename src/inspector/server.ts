@@ -253,7 +253,14 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     }
     const match = /^\/api\/events\/([^/]+)(\/replay|\/download)?$/.exec(path);
     if (match) {
-      const messageId = decodeURIComponent(match[1]!);
+      let messageId: string;
+      try {
+        messageId = decodeURIComponent(match[1]!);
+      } catch {
+        return json(res, 400, {
+          error: "the message id in the path is not valid percent-encoding",
+        });
+      }
       if (!match[2] && method === "GET") {
         const found = detail(messageId);
         return found ? json(res, 200, found) : json(res, 404, { error: "no such event" });
@@ -345,7 +352,9 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: (error as Error).message });
+      // A bad request (not JSON, a bad value) is the client's: 400; anything else is ours: 500.
+      const status = error instanceof UsageError ? 400 : 500;
+      if (!res.headersSent) json(res, status, { error: (error as Error).message });
       else res.end();
     });
   });
@@ -395,11 +404,18 @@ function readJson(req: IncomingMessage): Promise<unknown> {
       } else chunks.push(chunk);
     });
     req.on("end", () => {
+      let value: unknown;
       try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"));
+        value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       } catch {
-        resolve({});
+        reject(new UsageError("the body is not JSON"));
+        return;
       }
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        reject(new UsageError("the body is not a JSON object"));
+        return;
+      }
+      resolve(value);
     });
     req.on("error", reject);
   });

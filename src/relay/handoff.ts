@@ -11,6 +11,7 @@ import type { NorceEvent } from "../events/event.js";
 import type { EventTypeName } from "../events/payloads.generated.js";
 import { forwardedHeaders } from "../listener/responders.js";
 import type { IncomingEvent } from "../listener/server.js";
+import { knownSecrets } from "../shared/secrets.js";
 import type { EventStore } from "../store/db.js";
 import { combineHooks, recordDelivery, recordingRun } from "../store/recorder.js";
 import { toStoredHeaders } from "../store/templates.js";
@@ -73,7 +74,10 @@ export function createHandoff(options: HandoffOptions): Handoff {
       const recording = options.store
         ? recordDelivery(
             options.store,
-            recordingRun(options.to, toStoredHeaders(stored), policy),
+            // Norce's own secret headers (named like one) masked in what the app's answers store.
+            recordingRun(options.to, toStoredHeaders(stored), policy, {
+              secrets: knownSecrets({ headers: stored }),
+            }),
             item.event,
             { watched: true, body: item.body },
           )

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ScenarioError, UsageError } from "../shared/errors.js";
+import { readRegularFile } from "../shared/files.js";
 import { closest } from "../shared/text.js";
 import { type CheckedScenario, checkScenario, type ScenarioDefinition } from "./definition.js";
 
@@ -66,18 +67,15 @@ export function loadScenario(nameOrFile: string): CheckedScenario {
 }
 
 export function loadScenarioFile(file: string): CheckedScenario {
-  let text: string;
-  try {
-    text = readFileSync(resolve(file), "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ScenarioError(file, code === "ENOENT" ? "no such file" : `cannot read (${code})`, {
+  const read = readRegularFile(resolve(file));
+  if ("problem" in read) {
+    throw new ScenarioError(file, read.problem, {
       hint: "check the path, or write an example with norce-event scenario init",
     });
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(read.text);
   } catch (error) {
     throw new ScenarioError(file, `is not valid JSON: ${(error as Error).message}`, {
       hint: "fix the JSON (a trailing comma?)",

@@ -68,6 +68,9 @@ export interface ScenarioDefinition {
   modeled?: ModeledRelation[];
 }
 
+/** The longest gap between two steps: a year. */
+const MAX_GAP_MS = 365 * 24 * 3_600_000;
+
 /** A step after checking: type resolved, gap parsed, references listed. */
 export interface CheckedStep {
   index: number;
@@ -172,6 +175,12 @@ export function checkScenario(data: unknown, source: string): CheckedScenario {
     } catch (error) {
       throw new ScenarioError(where, `step ${id}: ${(error as Error).message}`, {
         hint: 'write the gap like "45s", "20m", "2h" or "1d"',
+      });
+    }
+    // A shop's gaps are minutes to days; a gap that puts an event past any date is a typo.
+    if (afterMs > MAX_GAP_MS) {
+      throw new ScenarioError(where, `step ${id}: after "${step.after}" is more than a year`, {
+        hint: 'write the gap like "45s", "20m", "2h" or "1d" (at most 365d)',
       });
     }
     for (const entity of step.with ?? []) {

@@ -11,6 +11,7 @@ import { eventTypeInfos } from "../events/catalog.js";
 import type { EventTypeName } from "../events/payloads.generated.js";
 import { toJsonPath } from "../events/validator.js";
 import { ConfigError } from "../shared/errors.js";
+import { readRegularFile } from "../shared/files.js";
 import { closest } from "../shared/text.js";
 
 export const CONFIG_FILE = "norce-event.config.json";
@@ -80,15 +81,13 @@ export function findConfig(cwd = process.cwd()): string | undefined {
 export function loadConfig(path: string): LoadedConfig {
   const absolute = resolve(path);
   const shown = showPath(absolute);
-  let text: string;
-  try {
-    text = readFileSync(absolute, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(shown, code === "ENOENT" ? "no such file" : `cannot read (${code})`, {
+  const read = readRegularFile(absolute);
+  if ("problem" in read) {
+    throw new ConfigError(shown, read.problem, {
       hint: "check --config, or create one with norce-event init",
     });
   }
+  const text = read.text;
   let data: unknown;
   try {
     data = JSON.parse(text);

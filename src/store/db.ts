@@ -23,6 +23,7 @@ import Database from "better-sqlite3";
 import type { Attempt, NextAttempt } from "../delivery/engine.js";
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { NorceEvent } from "../events/event.js";
+import { maskedForward } from "../listener/forwarded.js";
 import { maskedHeadersJson, problemsJson, type ReceivedEvent } from "../listener/server.js";
 import { StoreError, UsageError } from "../shared/errors.js";
 import { maskPath, maskText, maskUrl } from "../shared/secrets.js";
@@ -1110,9 +1111,10 @@ function toReceived(row: ReceivedRowData): ReceivedRecord {
 /** The details of a received request's answer, as the store keeps them (null when there are none). */
 function receivedExtraJson(event: ReceivedEvent): string | null {
   if (!event.note && !event.forwarded) return null;
+  // Masked as output masks it: an app that echoes the request must not put the token here.
   return JSON.stringify({
-    ...(event.note ? { note: event.note } : {}),
+    ...(event.note ? { note: maskText(event.note, []) } : {}),
     latencyMs: Math.round(event.latencyMs * 100) / 100,
-    ...(event.forwarded ? { forwarded: event.forwarded } : {}),
+    ...(event.forwarded ? { forwarded: maskedForward(event) } : {}),
   });
 }

@@ -1,8 +1,23 @@
-/** Crashes the property-based CLI test found, each pinned by name through the built CLI. */
-import { describe, expect, it } from "vitest";
+/**
+ * Crashes the property-based CLI test found, and what an outside-in run found, each pinned by
+ * name through the built CLI.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
+import { startListen } from "../helpers/listen.js";
+import { startReceiver, type TestReceiver } from "../helpers/receiver.js";
 
-describe("regressions found by the property test (built CLI)", () => {
+const TOKEN = "fwdsecrettoken55556666";
+let receiver: TestReceiver | undefined;
+afterEach(async () => {
+  await receiver?.close();
+  receiver = undefined;
+});
+
+describe("regressions (built CLI)", () => {
   it("init --config in a folder that does not exist: one line naming the file, exit 2", async () => {
     const result = await runCli([
       "--config",
@@ -17,5 +32,100 @@ describe("regressions found by the property test (built CLI)", () => {
     );
     expect(result.stderr).not.toContain("This is a bug");
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("listen --forward-to an app that echoes the request: the sender's token is in no output and not in the store", async () => {
+    receiver = await startReceiver((request, response) => {
+      response.writeHead(202).end(`accepted ${JSON.stringify(request.headers)}`);
+    });
+    const cwd = mkdtempSync(join(tmpdir(), "norce-event-echo-"));
+    const listen = await startListen(["--forward-to", receiver.url, "--json"], { cwd });
+    const sent = await runCli(
+      [
+        "send",
+        "OrderConfirmedEvent",
+        "--to",
+        listen.url,
+        "-H",
+        `Authorization: Bearer ${TOKEN}`,
+        "--no-retry",
+        "--no-store",
+      ],
+      { cwd },
+    );
+    expect(sent.code).toBe(0);
+    const id = /OrderConfirmedEvent ([0-9a-f-]{36})/.exec(sent.stdout)![1]!;
+    expect(await listen.stop()).toBe(0);
+    expect(listen.stdout()).toContain("accepted");
+    expect(listen.stdout()).not.toContain(TOKEN);
+    const shown = await runCli(["show", id, "--json"], { cwd });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain("forwarded");
+    expect(shown.stdout).not.toContain(TOKEN);
+    for (const file of ["events.db", "events.db-wal"]) {
+      const path = join(cwd, ".norce-event", file);
+      if (existsSync(path)) expect(readFileSync(path).includes(TOKEN), file).toBe(false);
+    }
+  });
+
+  it("a scenario file with a gap too large for a date: one line, exit 2, not an internal error", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "norce-event-gap-"));
+    writeFileSync(
+      join(cwd, "huge.json"),
+      JSON.stringify({
+        name: "x",
+        steps: [{ id: "a", type: "OrderReceivedEvent", after: "99999999d" }],
+      }),
+    );
+    for (const args of [
+      ["scenario", "show", "huge.json"],
+      ["scenario", "run", "huge.json", "--to", "http://127.0.0.1:9/receiver"],
+    ]) {
+      const result = await runCli(args, { cwd });
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).not.toContain("This is a bug");
+    }
+  });
+
+  it("a file argument that is a device is refused, not read without end", async () => {
+    for (const args of [
+      ["scenario", "show", "/dev/zero"],
+      ["--config", "/dev/zero", "log"],
+      ["validate", "-", "--type", "OrderConfirmedEvent"],
+    ]) {
+      const result = await runCli(args, {
+        timeoutMs: 10_000,
+        ...(args[0] === "validate" ? { stdinFile: "/dev/zero" } : {}),
+      });
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).not.toContain("This is a bug");
+    }
+  });
+
+  it("--timeout beyond what a timer can hold is refused, not a 1 ms timeout", async () => {
+    const result = await runCli([
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      "http://127.0.0.1:9/receiver",
+      "--timeout",
+      "25d",
+      "--dry-run",
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--timeout/);
+    expect(result.stderr).not.toContain("TimeoutOverflowWarning");
+  });
+
+  it("test -H resolves ${VAR} as send does, and an unset one is a usage error", async () => {
+    const unset = await runCli([
+      "test",
+      "--to",
+      "http://127.0.0.1:9/receiver",
+      "-H",
+      "Authorization: Bearer ${UNSET_NORCE_VAR_X}",
+    ]);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain("${UNSET_NORCE_VAR_X} is not set");
   });
 });

@@ -1,6 +1,6 @@
 /** Run the built CLI as a child process, as a user would. */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +29,8 @@ export interface CliResult {
 
 export interface CliOptions {
   input?: string;
+  /** A file (or device, e.g. /dev/zero) as the child's standard input, instead of `input`. */
+  stdinFile?: string;
   env?: Record<string, string | undefined>;
   cwd?: string;
   timeoutMs?: number;
@@ -41,17 +43,19 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 /** Run a Node.js script as a child process; resolves when it ends (or rejects after a timeout). */
 export function runNode(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
+    const stdinFd = options.stdinFile ? openSync(options.stdinFile, "r") : undefined;
     const child = spawn(process.execPath, [...args], {
       cwd: options.cwd ?? SCRATCH,
       env: cliEnv(options.env),
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: [stdinFd ?? "pipe", "pipe", "pipe"],
     });
+    if (stdinFd !== undefined) closeSync(stdinFd);
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       stdout += d;
     });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
       stderr += d;
     });
     const timer = setTimeout(() => {
@@ -64,8 +68,8 @@ export function runNode(args: readonly string[], options: CliOptions = {}): Prom
       resolve({ code, signal, stdout, stderr });
     });
     // A child that exits without reading stdin makes this write fail with EPIPE: not a failure.
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(options.input ?? "");
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(options.input ?? "");
   });
 }
 

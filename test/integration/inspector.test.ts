@@ -270,6 +270,28 @@ describe("inspector HTTP", () => {
     expect(body.problems.map((p) => p.path)).toContain("$.ClientId");
   });
 
+  it("answers 400, not 500, to a bad id in the path, a body that is not a JSON object, or bad JSON", async () => {
+    const headers = {
+      "content-type": "application/json",
+      "x-inspector-token": inspector.token,
+      origin: `http://localhost:${inspector.port}`,
+    };
+    expect((await call(inspector.port, "/api/events/%E0%A4%A")).status).toBe(400);
+    const nullBody = await call(inspector.port, `/api/events/${event.messageId}/replay`, {
+      method: "POST",
+      headers,
+      body: "null",
+    });
+    expect(nullBody.status).toBe(400);
+    const badJson = await call(inspector.port, "/api/answers", {
+      method: "POST",
+      headers,
+      body: "{bad",
+    });
+    expect(badJson.status).toBe(400);
+    expect(answers.get().status).toBe(202);
+  });
+
   it("switches the listener's answers live", async () => {
     const set = await call(inspector.port, "/api/answers", {
       method: "POST",

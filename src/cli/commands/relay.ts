@@ -5,6 +5,7 @@ import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { createWriter, say } from "../output.js";
 import { relaySecret, SECRET_ENV } from "../relay-options.js";
+import { safe } from "../render/safe.js";
 import { interruptSignal } from "../signals.js";
 
 export interface RelayCommandOptions {
@@ -88,5 +89,8 @@ function formatEntry(entry: RelayLogEntry): string {
     entry.count !== undefined ? `${entry.count} events` : undefined,
     entry.reason,
   ].filter(Boolean);
-  return `${time} ${entry.event.padEnd(10)}${channel}${seq}${id}${status}${extra.length ? ` (${extra.join(", ")})` : ""}`;
+  // Message ids and reasons come from the network: escaped like every other line of output.
+  return safe(
+    `${time} ${entry.event.padEnd(10)}${channel}${seq}${id}${status}${extra.length ? ` (${extra.join(", ")})` : ""}`,
+  );
 }

@@ -1,4 +1,6 @@
+import { existsSync, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { type CaseResult, type ContractReport, runContract } from "../../contract/runner.js";
 import { parseHeaders } from "../../delivery/headers.js";
 import { selectEventTypes } from "../../events/select.js";
@@ -6,7 +8,9 @@ import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 import { maskUrl } from "../../shared/secrets.js";
 import { parseTargetUrl } from "../../shared/url.js";
+import { resolveTemplate } from "../../store/templates.js";
 import { type ClientFlags, configForClient, resolveClient } from "../client.js";
+import { checkHeaderValues } from "../deliveries.js";
 import { EXIT_FAILED, EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { print, say } from "../output.js";
@@ -39,7 +43,15 @@ export async function runTest(options: TestOptions, globals: GlobalOptions): Pro
   }
   const url = parseTargetUrl(options.to);
   const types = selectEventTypes(options.types);
-  const headers = parseHeaders(options.header);
+  // -H values are the user's own: `${VAR}` resolves as in send (an unset one is a usage error).
+  const headers = Object.fromEntries(
+    Object.entries(parseHeaders(options.header)).map(([name, value]) => [
+      name,
+      resolveTemplate(value, { field: `-H ${name}` }),
+    ]),
+  );
+  checkHeaderValues(headers);
+  if (options.junit !== undefined) checkReportPath(options.junit);
   const { client } = resolveClient(options, await configForClient(globals));
   const style: Style =
     options.json || !globals.color || !process.stdout.isTTY
@@ -126,4 +138,21 @@ function formatSummary(report: ContractReport, style: Style): string {
     ? `latency p50 ${formatDuration(report.latencyMs.p50)}, p95 ${formatDuration(report.latencyMs.p95)}`
     : "no answers";
   return `${report.cases.length} cases: ${parts.join(", ")} · ${latency} · ${formatDuration(report.durationMs)}`;
+}
+
+/** A JUnit path that cannot be written is said before the suite runs, not after. */
+function checkReportPath(path: string): void {
+  const problem =
+    path.trim() === ""
+      ? "is empty"
+      : existsSync(path) && statSync(path).isDirectory()
+        ? "is a folder"
+        : !existsSync(dirname(resolve(path)))
+          ? `is in a folder that does not exist (${dirname(resolve(path))})`
+          : undefined;
+  if (problem) {
+    throw new UsageError(`--junit ${path} ${problem}`, {
+      hint: "give a file path in an existing folder, e.g. --junit report.xml",
+    });
+  }
 }

@@ -3,6 +3,7 @@
  * the body as coloured JSON, and the problems found; or one JSON object per line for machines.
  */
 import type { Category } from "../../events/catalog.js";
+import { maskedForward, maskedForwardResponse } from "../../listener/forwarded.js";
 import { maskedHeadersJson, problemsJson, type ReceivedEvent } from "../../listener/server.js";
 import { formatDuration } from "../../shared/duration.js";
 import { knownSecrets, maskPath, maskText, maskUrl } from "../../shared/secrets.js";
@@ -155,24 +156,9 @@ export function receivedLine(event: ReceivedEvent, showSecrets: boolean): string
   );
 }
 
-/** What `--forward-to` did, with the URL's credentials and echoed secrets masked. */
-function maskedForward(event: ReceivedEvent): ReceivedEvent["forwarded"] {
-  const f = event.forwarded;
-  if (!f) return f;
-  return {
-    ...f,
-    url: maskUrl(f.url),
-    response: forwardedResponse(event, false),
-    ...(f.error ? { error: maskText(f.error, []) } : {}),
-  };
-}
-
-/** The app's answer to a relayed event, with the sender's credentials masked if it echoes them. */
+/** The app's answer, masked unless `--show-secrets`. */
 function forwardedResponse(event: ReceivedEvent, showSecrets: boolean): string {
-  const response = event.forwarded?.response ?? "";
-  return showSecrets || response === ""
-    ? response
-    : maskText(response, knownSecrets({ headers: event.headers }));
+  return showSecrets ? (event.forwarded?.response ?? "") : maskedForwardResponse(event);
 }
 
 /** Pretty output shows at most this much of a body; `--json` is always complete. */

@@ -350,9 +350,14 @@ function checks(r: ReceivedView): HTMLElement {
   const failing = new Set(r.problems.map((p) => p.path.split(" ")[0] ?? ""));
   const headerProblem = r.problems.some((p) => p.path.startsWith("header"));
   const schemaProblem = r.problems.some((p) => p.path.startsWith("$"));
+  const unknownType = r.problems.some((p) => /body not checked/.test(p.message));
   ul.append(h("li", { class: headerProblem ? "fail" : "" }, "the three Norce headers"));
   ul.append(h("li", { class: failing.has("body") ? "fail" : "" }, "a JSON body"));
-  ul.append(h("li", { class: schemaProblem ? "fail" : "" }, "valid for its type's schema"));
+  ul.append(
+    unknownType
+      ? h("li", { class: "warn" }, "schema not checked: not one of Norce's 19 event types")
+      : h("li", { class: schemaProblem ? "fail" : "" }, "valid for its type's schema"),
+  );
   for (const p of r.problems) {
     ul.append(
       h("li", { class: p.severity === "error" ? "fail" : "warn" }, `${p.path} ${p.message}`),
