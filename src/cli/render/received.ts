@@ -6,7 +6,7 @@ import type { Category } from "../../events/catalog.js";
 import { maskedForward, maskedForwardResponse } from "../../listener/forwarded.js";
 import { maskedHeadersJson, problemsJson, type ReceivedEvent } from "../../listener/server.js";
 import { formatDuration } from "../../shared/duration.js";
-import { knownSecrets, maskPath, maskText, maskUrl } from "../../shared/secrets.js";
+import { maskPath, maskText, maskUrl } from "../../shared/secrets.js";
 import { firstLine } from "../../shared/text.js";
 import { plainStyle, type Style } from "./delivery.js";
 import { safe, safeBlock } from "./safe.js";
