@@ -255,7 +255,9 @@ describe("regressions found by the property test (test/e2e/cli-property.test.ts)
   it("test --timeout 0ms is a usage error, not seven failed cases", async () => {
     const run = await runCli(["test", "--to", "http://127.0.0.1:1/", "--timeout", "0ms"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/--timeout must be more than 0/);
+    expect(run.stderr).toMatch(
+      /--timeout <duration>' argument '0ms' is invalid\. "0ms" must be more than zero/,
+    );
     expect(run.stdout).toBe("");
   });
 });

@@ -36,11 +36,6 @@ export async function runTest(options: TestOptions, globals: GlobalOptions): Pro
       hint: "e.g. norce-event test --to http://localhost:3000/receiver --junit report.xml",
     });
   }
-  if (!(options.timeout > 0)) {
-    throw new UsageError(`--timeout must be more than 0 (got ${formatDuration(options.timeout)})`, {
-      hint: "Norce's is 5s, e.g. --timeout 5s",
-    });
-  }
   const url = parseTargetUrl(options.to);
   const types = selectEventTypes(options.types);
   // -H values are the user's own: `${VAR}` resolves as in send (an unset one is a usage error).
