@@ -193,20 +193,23 @@ export interface DeliveryRow {
 }
 
 /** What `recordScenarioRun` keeps of a run. */
+/** One event of a scenario run: its place in the run, its step and the shared ids it carries. */
+export interface ScenarioRunEvent {
+  position: number;
+  repetition: number;
+  step: number;
+  stepId: string;
+  type: string;
+  messageId: string;
+  ids: Record<string, string | number>;
+}
+
 export interface ScenarioRunRecord {
   runId: string;
   scenario: string;
   seed: number;
   createdAt: number;
-  events: {
-    position: number;
-    repetition: number;
-    step: number;
-    stepId: string;
-    type: string;
-    messageId: string;
-    ids: Record<string, string | number>;
-  }[];
+  events: ScenarioRunEvent[];
 }
 
 export interface ScenarioRunSummary {
@@ -217,16 +220,9 @@ export interface ScenarioRunSummary {
   createdAt: number;
 }
 
-export interface ScenarioEventRow {
+export interface ScenarioEventRow extends ScenarioRunEvent {
   scenario: string;
   seed: number;
-  position: number;
-  repetition: number;
-  step: number;
-  stepId: string;
-  type: string;
-  messageId: string;
-  ids: Record<string, string | number>;
   createdAt: number;
   /** The delivery's state (null: not recorded, e.g. skipped or interrupted before sending). */
   state: DeliveryState | null;

@@ -6,7 +6,6 @@ import { parseSigningSecret } from "../../delivery/signing.js";
 import { createSwitchableResponder } from "../../inspector/answers.js";
 import { DEFAULT_INSPECTOR_PORT, startInspector } from "../../inspector/server.js";
 import type { AnswerSettings } from "../../inspector/web/types.js";
-import { createResponder } from "../../listener/responders.js";
 import { createSequenceTracker } from "../../listener/sequence.js";
 import {
   createListener,
@@ -119,7 +118,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     const at = sequences.see(event);
     if (!at || event.status >= 400) return text;
     const end = text.indexOf("\n");
-    const tag = style.dim(`  · ${sanitizeTag(at.label)} #${at.n}`);
+    const tag = style.dim(`  · ${safe(at.label)} #${at.n}`);
     return end < 0 ? text + tag : text.slice(0, end) + tag + text.slice(end);
   };
   // Relayed events are acknowledged once every sink (the store first) has taken them.
@@ -171,30 +170,18 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
         })
       : undefined;
   const handedOff = new Map<readonly string[], HandoffEvent | undefined>();
-  // With the inspector, its page can switch the answers while the listener runs.
-  const answers =
-    inspectPort === undefined
-      ? undefined
-      : createSwitchableResponder(
-          {
-            status: options.status,
-            failFirst: options.failFirst ?? 0,
-            failRate: options.failRate ?? 0,
-            delayMs: options.delay ?? 0,
-            requireHeader: "",
-          },
-          forwardTo ? { forwardTo, forwardTimeoutMs: options.forwardTimeout } : {},
-          (settings) => say(`answers changed in the inspector: ${describeAnswers(settings)}`),
-        );
-  const responder: { close(): Promise<void> } & { respond?: unknown } =
-    answers ??
-    createResponder({
+  // The answers, as flags set them; the inspector's page can switch them while the listener runs.
+  const responder = createSwitchableResponder(
+    {
       status: options.status,
-      ...(options.failFirst ? { failFirst: options.failFirst } : {}),
-      ...(options.failRate ? { failRate: options.failRate } : {}),
-      ...(options.delay ? { delayMs: options.delay } : {}),
-      ...(forwardTo ? { forwardTo, forwardTimeoutMs: options.forwardTimeout } : {}),
-    });
+      failFirst: options.failFirst ?? 0,
+      failRate: options.failRate ?? 0,
+      delayMs: options.delay ?? 0,
+      requireHeader: "",
+    },
+    forwardTo ? { forwardTo, forwardTimeoutMs: options.forwardTimeout } : {},
+    (settings) => say(`answers changed in the inspector: ${describeAnswers(settings)}`),
+  );
 
   const listener = await createListener({
     port: options.port,
@@ -211,9 +198,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
         handedOff.set(request.rawHeaders, handoff.capture(request));
         return { status: options.status, note: "recorded; on its way to your app" };
       }
-      return answers
-        ? answers.respond(request)
-        : (responder as ReturnType<typeof createResponder>)(request);
+      return responder.respond(request);
     },
     sinks,
   }).catch(async (error: unknown) => {
@@ -239,7 +224,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
             origin: listenerOrigin(listener),
             ...(forwardTo ? { forwardTo } : {}),
             requireHeaders,
-            ...(answers ? { answers } : {}),
+            answers: responder,
           },
           policy: createPolicy({ timeScale: options.timeScale }),
           timeScale: options.timeScale,
@@ -378,11 +363,6 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   // as `stripe listen` and `ngrok` do (the README's exit-code table says so).
   process.exitCode = EXIT_OK;
   return EXIT_OK;
-}
-
-/** Text from the network never reaches the terminal raw: printable characters only. */
-function sanitizeTag(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e]/g, "?");
 }
 
 function printBanner(
