@@ -81,6 +81,8 @@ const CATEGORY_ORDER: readonly Category[] = ["Customer", "Order", "Product", "Su
 
 let cached: readonly EventTypeInfo[] | undefined;
 let byLowerName: Map<string, EventTypeInfo> | undefined;
+/** By the exact name: what a listener looks up per request (Norce's spelling) is found first. */
+let byName: Map<string, EventTypeInfo> | undefined;
 
 /** The folder the event schemas live in (shipped in the package). */
 export const EVENT_FIXTURES_DIR = new URL("../../fixtures/events/", import.meta.url);
@@ -100,6 +102,7 @@ export function eventTypeInfos(): readonly EventTypeInfo[] {
   );
   cached = Object.freeze(infos);
   byLowerName = new Map(infos.map((info) => [info.name.toLowerCase(), info]));
+  byName = new Map(infos.map((info) => [info.name, info]));
   return cached;
 }
 
@@ -115,8 +118,8 @@ export function getEventType(name: string): EventTypeInfo {
 
 /** Like `getEventType`, but `undefined` for an unknown name. */
 export function findEventType(name: string): EventTypeInfo | undefined {
-  eventTypeInfos();
-  return byLowerName?.get(name.trim().toLowerCase());
+  if (!cached) eventTypeInfos();
+  return byName?.get(name) ?? byLowerName?.get(name.trim().toLowerCase());
 }
 
 function toInfo(schema: EventSchema): EventTypeInfo {

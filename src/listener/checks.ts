@@ -66,17 +66,22 @@ const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 // zone is accepted, only a missing zone is a problem ("ISO-8601 timestamp including timezone").
 const TIMESTAMP_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 
+// Header names as Node gives them (lower case), worked out once rather than per request.
+const MESSAGE_ID_KEY = HEADER_MESSAGE_ID.toLowerCase();
+const TYPE_KEY = HEADER_TYPE.toLowerCase();
+const TIMESTAMP_KEY = HEADER_TIMESTAMP.toLowerCase();
+
 export function checkRequest(
   headers: Record<string, string | string[] | undefined>,
   bodyText: string,
 ): CheckedRequest {
   const problems: Finding[] = [];
-  const header = (name: string) => {
-    const value = headers[name.toLowerCase()];
+  const header = (lowerName: string) => {
+    const value = headers[lowerName];
     return Array.isArray(value) ? value[0] : value;
   };
 
-  const messageId = header(HEADER_MESSAGE_ID);
+  const messageId = header(MESSAGE_ID_KEY);
   if (messageId === undefined) problems.push(missing(HEADER_MESSAGE_ID));
   else if (!UUID_LIKE.test(messageId)) {
     problems.push({
@@ -86,7 +91,7 @@ export function checkRequest(
     });
   }
 
-  const typeHeader = header(HEADER_TYPE);
+  const typeHeader = header(TYPE_KEY);
   const info = typeHeader === undefined ? undefined : findEventType(typeHeader);
   if (typeHeader === undefined) problems.push(missing(HEADER_TYPE));
   else if (!info) {
@@ -103,7 +108,7 @@ export function checkRequest(
     });
   }
 
-  const timestamp = header(HEADER_TIMESTAMP);
+  const timestamp = header(TIMESTAMP_KEY);
   let timestampDate: Date | undefined;
   if (timestamp === undefined) problems.push(missing(HEADER_TIMESTAMP));
   else {
