@@ -10,6 +10,7 @@ import { setMaxListeners } from "node:events";
 import type { NorceEvent } from "../events/event.js";
 import { whenAborted } from "./clock.js";
 import {
+  type Attempt,
   createAgent,
   type DeliverOptions,
   type Delivery,
@@ -144,6 +145,11 @@ export async function deliverMany(options: DeliverManyOptions): Promise<BatchSum
         summary.started++;
         running++;
         let first: (() => void) | undefined = firstSlot;
+        const onAttempt = (attempt: Attempt) => {
+          summary.attempts++;
+          latencies.push(attempt.latencyMs);
+          return hooks?.onAttempt?.(attempt);
+        };
         runDelivery(event, ctx, {
           body,
           acquire: () => {
@@ -152,14 +158,7 @@ export async function deliverMany(options: DeliverManyOptions): Promise<BatchSum
             first = undefined;
             return Promise.resolve(release);
           },
-          hooks: {
-            onAttempt: (attempt) => {
-              summary.attempts++;
-              latencies.push(attempt.latencyMs);
-              return hooks?.onAttempt?.(attempt);
-            },
-            ...(hooks?.onWait ? { onWait: hooks.onWait } : {}),
-          },
+          hooks: hooks?.onWait ? { onAttempt, onWait: hooks.onWait } : { onAttempt },
         })
           .then((delivery) => {
             first?.();

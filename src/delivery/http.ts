@@ -267,7 +267,9 @@ function exchange(
         if (controller) controller.abort(expired);
         else reject(expired);
       },
-      Math.max(1, deadline - performance.now()),
+      // Whole milliseconds, rounded up (never early): Node keeps one list per duration, so the
+      // first attempts of a batch (all 5000 ms) share one list instead of each making its own.
+      Math.max(1, Math.ceil(deadline - performance.now())),
     );
     const settle = () => clearTimeout(timer);
     dispatcher.dispatch(options, {

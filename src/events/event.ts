@@ -39,9 +39,18 @@ export function createEvent<T extends EventTypeName>(
 export function formatTimestamp(date: Date, micros = Math.floor(Math.random() * 1000)): string {
   const time = date.getTime();
   const { minutes, text } = zoneOffset(date, time);
-  const iso = new Date(time + minutes * 60_000).toISOString(); // shifted to local wall time
-  return `${iso.slice(0, 23)}${micros < 10 ? "00" : micros < 100 ? "0" : ""}${micros}${text}`;
+  if (time !== millisAt || text !== millisZone) {
+    // Shifted to local wall time; made once per millisecond (a batch makes many in one).
+    millis = new Date(time + minutes * 60_000).toISOString().slice(0, 23);
+    millisAt = time;
+    millisZone = text;
+  }
+  return `${millis}${micros < 10 ? "00" : micros < 100 ? "0" : ""}${micros}${text}`;
 }
+
+let millisAt = Number.NaN;
+let millisZone = "";
+let millis = "";
 
 let zoneHour = Number.NaN;
 let zone = { minutes: 0, text: "+00:00" };
