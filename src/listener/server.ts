@@ -539,7 +539,7 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
     let controller: AbortController | undefined;
     const started = performance.now();
     let goneAt = 0;
-    res.once("close", () => {
+    res.on("close", () => {
       if (!res.writableFinished) {
         goneAt = performance.now();
         controller?.abort();

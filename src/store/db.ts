@@ -1009,11 +1009,6 @@ function toStored(body: string): string | Uint8Array {
 }
 
 /**
- * An attempt as the store keeps it. The receiver's answer, the error and the URL are masked with
- * the run's known secret values (a receiver that echoes the request would otherwise put the
- * token in the store) and URL credentials, before anything is queued for writing.
- */
-/**
  * `JSON.stringify(records)`, written out for the one shape an attempt record has: a batch writes
  * one per event, and the general serialiser costs twice as much (the same text; a test checks).
  */
@@ -1031,6 +1026,11 @@ function num(value: number | null): string {
   return value !== null && Number.isFinite(value) ? String(value) : "null";
 }
 
+/**
+ * An attempt as the store keeps it. The receiver's answer, the error and the URL are masked with
+ * the run's known secret values (a receiver that echoes the request would otherwise put the
+ * token in the store) and URL credentials, before anything is queued for writing.
+ */
 export function toAttemptRecord(attempt: Attempt, secrets: readonly string[] = []): AttemptRecord {
   return {
     attempt: attempt.attempt,

@@ -36,3 +36,4 @@ export function ceilingCell(row: Row): string;
 export const HEADER: string[];
 export function formatTable(rows: Row[]): string[];
 export function failed(rows: Row[]): boolean;
+export function markdownTable(rows: Row[]): string[];

@@ -113,3 +113,34 @@ export function formatTable(rows) {
 export function failed(rows) {
   return rows.some((r) => verdict(r) === "FAIL" || verdict(r) === "load-bound");
 }
+
+/**
+ * The table as Markdown, for the README: every cell as the printed table has it, the result
+ * recomputed from the rounds (never "pass" for a load-bound row), fails and load-bound rows in bold.
+ */
+export function markdownTable(rows) {
+  const cells = rows.map((r) => {
+    const result = verdict(r);
+    return [
+      r.target,
+      r.baseline,
+      r.measured,
+      r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}×`,
+      r.goal,
+      ceilingCell(r),
+      result === "pass" || result === "n/a" ? (result === "n/a" ? "—" : "pass") : `**${result}**`,
+    ];
+  });
+  const header = [
+    "Target",
+    "Baseline (median)",
+    "Measured (median)",
+    "Median ratio",
+    "Goal",
+    "Load ceiling",
+    "Result",
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c) => `| ${c.map((v, i) => v.padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)];
+}

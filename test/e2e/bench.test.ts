@@ -7,6 +7,8 @@ import {
   failed,
   formatTable,
   LOAD_BOUND_SHARE,
+  markdownTable,
+  medianRatio,
   type Row,
   ratioRow,
   verdict,
@@ -14,6 +16,9 @@ import {
 import { runNode } from "../helpers/cli.js";
 
 const RUNNER = fileURLToPath(new URL("../bench/run.js", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const TABLE_START = "<!-- bench-table: test/bench/results/latest.json -->";
+const TABLE_END = "<!-- /bench-table -->";
 
 /** A listening row from synthetic rounds: the baseline at `share` of the generator's ceiling. */
 function listeningRow(share: number, measuredShareOfBaseline: number, goal: number | undefined) {
@@ -85,6 +90,40 @@ describe("benchmark report: a ratio only counts when the load had headroom", () 
     });
     expect(row.load?.share).toBeCloseTo(0.9);
     expect(row.verdict).toBe("load-bound");
+  });
+});
+
+describe("the README's performance table", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const results = JSON.parse(readFileSync(join(ROOT, "test/bench/results/latest.json"), "utf8"));
+  const rows: Row[] = results.rows;
+
+  it("is the committed full run's table, cell for cell (node test/bench/table.js renders it)", () => {
+    expect(results.smoke).toBe(false);
+    const start = readme.indexOf(TABLE_START);
+    const end = readme.indexOf(TABLE_END);
+    expect(start, "the README marks its table").toBeGreaterThan(0);
+    const shownTable = readme.slice(start + TABLE_START.length, end).trim();
+    expect(shownTable).toBe(markdownTable(rows).join("\n"));
+  });
+
+  it("marks no row pass whose baseline was load-bound (shares recomputed from the rounds)", () => {
+    for (const row of rows) {
+      if (!row.load) continue;
+      const share = medianRatio(row.load.rounds.baseline, row.load.rounds.ceiling);
+      expect(row.load.share, row.target).toBeCloseTo(share, 9);
+      const shownRow = markdownTable([row])[2]!;
+      if (/\| pass \|$/.test(shownRow)) {
+        expect(share, `${row.target} is shown as pass`).toBeLessThanOrEqual(LOAD_BOUND_SHARE);
+      }
+      if (share > LOAD_BOUND_SHARE) expect(shownRow, row.target).toMatch(/\*\*load-bound\*\* \|$/);
+    }
+    // A row the table would show as pass is load-bound once its baseline nears its ceiling.
+    const pass = rows.find((row) => row.load && verdict(row) === "pass");
+    if (pass?.load) {
+      const bound = { ...pass, load: { ...pass.load, share: 0.95 } };
+      expect(markdownTable([bound])[2]).toMatch(/\*\*load-bound\*\* \|$/);
+    }
   });
 });
 
