@@ -89,17 +89,22 @@ export const HEADER = [
   "RESULT",
 ];
 
-/** The table as lines of text, one row per target. */
-export function formatTable(rows) {
-  const cells = rows.map((r) => [
+/** A row's cells, as both tables show them (the result cell as `result` words it). */
+function rowCells(r, result) {
+  return [
     r.target,
     r.baseline,
     r.measured,
     r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}×`,
     r.goal,
     ceilingCell(r),
-    verdict(r),
-  ]);
+    result(verdict(r)),
+  ];
+}
+
+/** The table as lines of text, one row per target. */
+export function formatTable(rows) {
+  const cells = rows.map((r) => rowCells(r, (v) => v));
   const widths = HEADER.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c) =>
     c
@@ -119,18 +124,9 @@ export function failed(rows) {
  * recomputed from the rounds (never "pass" for a load-bound row), fails and load-bound rows in bold.
  */
 export function markdownTable(rows) {
-  const cells = rows.map((r) => {
-    const result = verdict(r);
-    return [
-      r.target,
-      r.baseline,
-      r.measured,
-      r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}×`,
-      r.goal,
-      ceilingCell(r),
-      result === "pass" || result === "n/a" ? (result === "n/a" ? "—" : "pass") : `**${result}**`,
-    ];
-  });
+  const cells = rows.map((r) =>
+    rowCells(r, (v) => (v === "pass" ? "pass" : v === "n/a" ? "—" : `**${v}**`)),
+  );
   const header = [
     "Target",
     "Baseline (median)",
