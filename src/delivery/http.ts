@@ -261,16 +261,21 @@ function exchange(
     // when it gets one.
     let controller: Dispatcher.DispatchController | undefined;
     let expired: Error | undefined;
-    const timer = setTimeout(
-      () => {
-        expired = Object.assign(new Error("timed out"), { code: "TIMEOUT" });
-        if (controller) controller.abort(expired);
-        else reject(expired);
-      },
-      // Whole milliseconds, rounded up (never early): Node keeps one list per duration, so the
-      // first attempts of a batch (all 5000 ms) share one list instead of each making its own.
-      Math.max(1, Math.ceil(deadline - performance.now())),
-    );
+    // Node starts a timer from the event loop's cached time, which can lag the clock by a
+    // millisecond or more under load: a timer that fires before the deadline sleeps the rest.
+    const expire = () => {
+      const left = deadline - performance.now();
+      if (left > 0) {
+        timer = setTimeout(expire, Math.ceil(left));
+        return;
+      }
+      expired = Object.assign(new Error("timed out"), { code: "TIMEOUT" });
+      if (controller) controller.abort(expired);
+      else reject(expired);
+    };
+    // Whole milliseconds, rounded up: Node keeps one list per duration, so the first attempts
+    // of a batch (all 5000 ms) share one list instead of each making its own.
+    let timer = setTimeout(expire, Math.max(1, Math.ceil(deadline - performance.now())));
     const settle = () => clearTimeout(timer);
     dispatcher.dispatch(options, {
       onRequestStart(started) {

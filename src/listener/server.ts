@@ -311,7 +311,8 @@ export async function createListener(options: ListenerOptions = {}): Promise<Lis
   const sinks = options.sinks ?? [];
   const stats: ListenerStats = {
     requests: 0,
-    byType: {},
+    // No prototype: a type header such as `constructor` or `__proto__` is counted like any name.
+    byType: Object.create(null) as Record<string, number>,
     retries: 0,
     failures: 0,
     withProblems: 0,
@@ -837,7 +838,7 @@ function stripQuery(path: string): string {
 
 function count(stats: ListenerStats, event: ReceivedEvent): void {
   stats.requests++;
-  const key = event.type ?? "(no type)";
+  const key = event.type || "(no type)";
   if (key in stats.byType || Object.keys(stats.byType).length < MAX_TRACKED_TYPES) {
     stats.byType[key] = (stats.byType[key] ?? 0) + 1;
   } else stats.byType["(other)"] = (stats.byType["(other)"] ?? 0) + 1;

@@ -237,3 +237,32 @@ describe("many events", () => {
     expect(summary).toMatchObject({ dead: 300, attempts: 900 });
   });
 });
+
+describe("timeouts under concurrency", () => {
+  let slow: TestReceiver | undefined;
+  afterEach(async () => {
+    await slow?.close();
+    slow = undefined;
+  });
+
+  it("no attempt of a busy batch is reported timed out before its budget (Node's cached loop time)", async () => {
+    slow = await startReceiver(never());
+    const summary = await deliverMany({
+      to: slow.url,
+      count: 150,
+      concurrency: 50,
+      makeEvent: (index) => fakeEvent("OrderConfirmedEvent", { seed: 1, index }),
+      policy: { timeoutMs: 150, maxRetries: 0 },
+      track: () => ({
+        hooks: {
+          onAttempt: (attempt) => {
+            expect(attempt.error?.code).toBe("TIMEOUT");
+            expect(attempt.latencyMs).toBeGreaterThanOrEqual(150);
+          },
+        },
+      }),
+    });
+    expect(summary.dead).toBe(150);
+    expect(summary.latencyMs.p50).toBeGreaterThanOrEqual(150);
+  }, 30_000);
+});

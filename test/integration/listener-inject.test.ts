@@ -196,3 +196,28 @@ describe("listener.inject is a socket request without the socket", () => {
     expect(events[0]?.senderGoneAfterMs).toBeLessThan(300);
   });
 });
+
+describe("the listener's counts by type", () => {
+  it("count a type named like an object's own property, or empty, as any other name", async () => {
+    const { listener } = await start();
+    for (const type of ["constructor", "__proto__", "hasOwnProperty", "", "OrderConfirmedEvent"]) {
+      await listener.inject({
+        method: "POST",
+        path: "/receiver",
+        rawHeaders: ["Content-Type", "application/json", "Norce-Event-Type", type],
+        body: Buffer.from("{}"),
+      });
+    }
+    const stats = listener.stats();
+    expect(stats.requests).toBe(5);
+    expect(Object.entries(stats.byType).sort()).toEqual(
+      [
+        ["(no type)", 1],
+        ["OrderConfirmedEvent", 1],
+        ["__proto__", 1],
+        ["constructor", 1],
+        ["hasOwnProperty", 1],
+      ].sort(),
+    );
+  });
+});
