@@ -221,6 +221,25 @@ describe("norce-event send (built CLI)", () => {
     expect(stdout).toMatch(/100 delivered · 0 dead · 100 attempts/);
     expect(stdout).toMatch(/latency p50 .* p95 .* p99/);
     expect(stdout).toMatch(/events\/s/);
+    expect(stdout).toMatch(/^OrderConfirmedEvent × 100 to \S+ \(seed 9\)$/m);
+  });
+
+  it("--count with --time-scale says the backoff is scaled, as a single send does", async () => {
+    receiver = await startReceiver(accept());
+    const { code, stdout } = await runCli([
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      receiver.url,
+      "--count",
+      "5",
+      "--seed",
+      "9",
+      "--time-scale",
+      "1000",
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^OrderConfirmedEvent × 5 to \S+ \(seed 9, backoff ÷1000\)$/m);
   });
 
   it("Ctrl-C while waiting for a retry prints what happened and exits 130", async () => {

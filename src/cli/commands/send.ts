@@ -375,7 +375,7 @@ async function sendMany(
       formatBatchSummary(
         info.name,
         target.url,
-        run.seed,
+        { seed: run.seed, timeScale: policy.timeScale },
         summary,
         deadList,
         output.style,

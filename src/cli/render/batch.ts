@@ -10,14 +10,19 @@ import { safe } from "./safe.js";
 export function formatBatchSummary(
   type: string,
   url: string,
-  seed: number,
+  details: { seed: number; timeScale: number },
   summary: BatchSummary,
   dead: readonly Delivery[],
   style: Style,
   secrets: readonly string[] = [],
 ): string {
+  // As a single send's head line says it: a dead event's attempts came on a scaled schedule.
+  const extras = [
+    `seed ${details.seed}`,
+    ...(details.timeScale === 1 ? [] : [`backoff ÷${details.timeScale}`]),
+  ];
   const lines = [
-    `${style.bold(type)} × ${summary.count} to ${safe(maskUrl(url))} ${style.dim(`(seed ${seed})`)}`,
+    `${style.bold(type)} × ${summary.count} to ${safe(maskUrl(url))} ${style.dim(`(${extras.join(", ")})`)}`,
     `  ${style.green(`${summary.delivered} delivered`)} · ${summary.dead > 0 ? style.red(`${summary.dead} dead`) : "0 dead"}` +
       (summary.interrupted > 0
         ? ` · ${style.yellow(`${summary.interrupted} waiting for a retry`)}`
