@@ -38,6 +38,7 @@ export function run(command, args, options = {}) {
       env: { ...process.env, NO_COLOR: "1", ...options.env },
       stdio: ["ignore", options.stdout ?? "pipe", "pipe"],
     });
+    options.onSpawn?.(child);
     let stdout = "";
     let stderr = "";
     child.stdout?.setEncoding("utf8").on("data", (d) => {

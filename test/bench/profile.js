@@ -3,11 +3,17 @@
 //   node test/bench/profile.js listen [--pretty] [--seconds N] [--heap]
 //   node test/bench/profile.js bare [--seconds N] [--heap]   (the node:http baseline, to compare)
 //   node test/bench/profile.js send [--count N]
+//   … --threads                                              (CPU time per thread, no profiler)
 // listen: `norce-event listen --port 0 --json > /dev/null` (or pretty to a file) under the load
 // generator (loadgen.js) for N seconds (10 by default); send: `send OrderConfirmedEvent --count N
 // --concurrency 32` to a bare node:http server. Writes a .cpuprofile (and with --heap a
 // .heapprofile) to a scratch directory, prints where, and the functions with the most self time.
-import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+//
+// --threads instead: no profiler, the CPU time each thread spent per request (listen, bare) or
+// per event (send, and the receiving server's), from /proc (Linux). This machine's speed drifts
+// by a quarter within minutes; CPU time per request on each thread is what stays comparable
+// between two builds run minutes apart, and it says which thread a change moved.
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, NODE, ROOT, run, scratch, start, startGenerator, startServer } from "./lib.js";
 
@@ -18,11 +24,64 @@ const option = (name, fallback) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const dir = scratch("profile");
-const profiling = [
-  "--cpu-prof",
-  `--cpu-prof-dir=${dir}`,
-  ...(args.includes("--heap") ? ["--heap-prof", `--heap-prof-dir=${dir}`] : []),
-];
+const threads = args.includes("--threads");
+if (threads && !existsSync("/proc/self/task")) {
+  console.error("--threads reads each thread's CPU time from /proc: Linux only");
+  process.exit(2);
+}
+const profiling = threads
+  ? []
+  : [
+      "--cpu-prof",
+      `--cpu-prof-dir=${dir}`,
+      ...(args.includes("--heap") ? ["--heap-prof", `--heap-prof-dir=${dir}`] : []),
+    ];
+
+/** CPU time (ms) of each live thread of process `pid` so far, by thread id (from /proc). */
+function threadTimes(pid, into = new Map()) {
+  let tids = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return into; // the process has ended
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime + stime, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+      into.set(tid, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // the thread has ended: its last reading stays
+    }
+  }
+  return into;
+}
+
+/** µs of CPU per unit on each thread that used any between two readings. */
+function printThreads(label, pid, before, after, units, unit) {
+  const total = [...after].reduce((sum, [tid, ms]) => sum + ms - (before.get(tid) ?? 0), 0);
+  console.log(`${label}: ${((total * 1000) / units).toFixed(0)} µs of CPU per ${unit}`);
+  for (const [tid, ms] of after) {
+    const spent = ms - (before.get(tid) ?? 0);
+    if (spent <= 0) continue;
+    const name = tid === String(pid) ? "main thread" : `thread ${tid}`;
+    console.log(
+      `  ${name.padEnd(13)} ${((spent * 1000) / units).toFixed(1).padStart(7)} µs/${unit}`,
+    );
+  }
+}
+
+/** Run the generator against `url` for the timed part; with --threads, read `pid`'s threads. */
+async function underLoad(generator, url, pid, label) {
+  const seconds = option("--seconds", 10);
+  if (!threads) return generator.run(url, { warmup: 1, duration: seconds });
+  await generator.run(url, { warmup: 1, duration: 1 });
+  const before = threadTimes(pid);
+  const result = await generator.run(url, { duration: seconds });
+  printThreads(label, pid, before, threadTimes(pid), result.responses, "request");
+  return result;
+}
 
 if (what === "listen") {
   const pretty = args.includes("--pretty");
@@ -34,12 +93,12 @@ if (what === "listen") {
   );
   const generator = startGenerator();
   const url = listener.match[1].replace("//localhost:", "//127.0.0.1:");
-  const result = await generator.run(url, { warmup: 1, duration: option("--seconds", 10) });
+  const result = await underLoad(generator, url, listener.child.pid, "listen");
   await generator.stop();
   await listener.stop();
   closeSync(out);
   console.log(
-    `listen${pretty ? " (pretty)" : " --json"}: ${Math.round(result.rps).toLocaleString("en")} req/s, ${result.non2xx} non-2xx, ${result.errors} errors (slowed by the profiler)`,
+    `listen${pretty ? " (pretty)" : " --json"}: ${Math.round(result.rps).toLocaleString("en")} req/s, ${result.non2xx} non-2xx, ${result.errors} errors${threads ? "" : " (slowed by the profiler)"}`,
   );
 } else if (what === "bare") {
   // The baseline under the same load and profiler, to tell our costs from node:http's own.
@@ -52,18 +111,19 @@ if (what === "listen") {
     },
   );
   const generator = startGenerator();
-  const result = await generator.run(server.match[1], {
-    warmup: 1,
-    duration: option("--seconds", 10),
-  });
+  const result = await underLoad(generator, server.match[1], server.child.pid, "bare node:http");
   await generator.stop();
   await server.stop();
   console.log(
-    `bare node:http: ${Math.round(result.rps).toLocaleString("en")} req/s (slowed by the profiler)`,
+    `bare node:http: ${Math.round(result.rps).toLocaleString("en")} req/s${threads ? "" : " (slowed by the profiler)"}`,
   );
 } else if (what === "send") {
   const count = option("--count", 20_000);
   const server = await startServer(202);
+  // With --threads: the sender's threads as last read (start-up included), the server's before.
+  const sender = new Map();
+  const senderPid = () => [...sender.keys()].sort((a, b) => Number(a) - Number(b))[0];
+  const serverBefore = threads ? threadTimes(server.pid) : new Map();
   const sent = await run(
     NODE,
     [
@@ -80,13 +140,33 @@ if (what === "listen") {
       "--seed",
       "1",
     ],
-    { cwd: dir },
+    {
+      cwd: dir,
+      // --threads: read the sender's threads while it runs (its worker threads end before it).
+      onSpawn: threads
+        ? (child) => {
+            const poll = setInterval(() => threadTimes(child.pid, sender), 50);
+            child.on("close", () => clearInterval(poll));
+          }
+        : undefined,
+    },
   );
+  if (threads) {
+    printThreads("send (its start-up included)", senderPid(), new Map(), sender, count, "event");
+    printThreads(
+      "receiving server",
+      server.pid,
+      serverBefore,
+      threadTimes(server.pid),
+      count,
+      "event",
+    );
+  }
   await server.stop();
   console.log(sent.stdout.trim().split("\n").at(-1));
 } else {
   console.error(
-    "usage: node test/bench/profile.js listen [--pretty] [--seconds N] [--heap] | bare [--seconds N] | send [--count N] [--heap]",
+    "usage: node test/bench/profile.js listen [--pretty] [--seconds N] [--heap] | bare [--seconds N] | send [--count N] [--heap]; --threads: CPU per request per thread instead of a profile",
   );
   process.exit(2);
 }

@@ -201,23 +201,29 @@ describe("norce-event send (built CLI)", () => {
     expect(noTo.code).toBe(2);
   });
 
-  it("--count sends N distinct seeded events and prints a summary", async () => {
-    receiver = await startReceiver(accept());
-    const { code, stdout } = await runCli([
+  /** `send OrderConfirmedEvent --count <count> --seed 9 …extra` to a receiver that accepts. */
+  const sendBatch = async (count: number, ...extra: string[]) => {
+    const started = await startReceiver(accept());
+    receiver = started;
+    const result = await runCli([
       "send",
       "OrderConfirmedEvent",
       "--to",
-      receiver.url,
+      started.url,
       "--count",
-      "100",
-      "--concurrency",
-      "8",
+      String(count),
       "--seed",
       "9",
+      ...extra,
     ]);
+    return { ...result, requests: started.requests };
+  };
+
+  it("--count sends N distinct seeded events and prints a summary", async () => {
+    const { code, stdout, requests } = await sendBatch(100, "--concurrency", "8");
     expect(code).toBe(0);
-    expect(receiver.requests).toHaveLength(100);
-    expect(new Set(receiver.requests.map((r) => r.body)).size).toBe(100);
+    expect(requests).toHaveLength(100);
+    expect(new Set(requests.map((r) => r.body)).size).toBe(100);
     expect(stdout).toMatch(/100 delivered · 0 dead · 100 attempts/);
     expect(stdout).toMatch(/latency p50 .* p95 .* p99/);
     expect(stdout).toMatch(/events\/s/);
@@ -225,19 +231,7 @@ describe("norce-event send (built CLI)", () => {
   });
 
   it("--count with --time-scale says the backoff is scaled, as a single send does", async () => {
-    receiver = await startReceiver(accept());
-    const { code, stdout } = await runCli([
-      "send",
-      "OrderConfirmedEvent",
-      "--to",
-      receiver.url,
-      "--count",
-      "5",
-      "--seed",
-      "9",
-      "--time-scale",
-      "1000",
-    ]);
+    const { code, stdout } = await sendBatch(5, "--time-scale", "1000");
     expect(code).toBe(0);
     expect(stdout).toMatch(/^OrderConfirmedEvent × 5 to \S+ \(seed 9, backoff ÷1000\)$/m);
   });
