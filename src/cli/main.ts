@@ -15,8 +15,10 @@ import {
   list,
   positiveDuration,
   size,
+  waitDuration,
 } from "./options.js";
 import { guardBrokenPipe } from "./output.js";
+import { safeBlock } from "./render/safe.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -108,7 +110,8 @@ Docs: the README, or norce-event <command> --help.`,
     );
 
   program.configureOutput({
-    outputError: (text, write) => write(text.replace(/^error: /, "error: ")),
+    // Commander's messages repeat the argument as typed: its control characters are escaped.
+    outputError: (text, write) => write(safeBlock(text)),
   });
 
   define(
@@ -217,7 +220,11 @@ Examples:
           integer(1),
         )
         .option("--fail-rate <rate>", "answer 500 to this share of requests (0..1)", decimal(0, 1))
-        .option("--delay <duration>", "answer late, e.g. 6s to trip Norce's 5 s timeout", duration)
+        .option(
+          "--delay <duration>",
+          "answer late, e.g. 6s to trip Norce's 5 s timeout",
+          waitDuration,
+        )
         .option(
           "--require-header <header>",
           'answer 401 unless the request has it, e.g. "Authorization: Bearer x" (repeatable)',
@@ -262,7 +269,7 @@ Examples:
         )
         .addOption(
           new Option("--ping-interval <duration>", "relay: ping this often")
-            .argParser(duration)
+            .argParser(positiveDuration)
             .default(15_000, "15s"),
         )
         .addOption(
@@ -270,7 +277,7 @@ Examples:
             "--idle-timeout <duration>",
             "relay: a connection silent this long is dropped and dialled again",
           )
-            .argParser(duration)
+            .argParser(positiveDuration)
             .default(30_000, "30s"),
         )
         .addHelpText(
@@ -342,12 +349,12 @@ Ctrl-C stops it and prints a summary; that is its normal end, so the exit status
         .option("--json", "one JSON line per ingest, delivery, ack and connection on stdout")
         .addOption(
           new Option("--ping-interval <duration>", "ping each laptop this often")
-            .argParser(duration)
+            .argParser(positiveDuration)
             .default(15_000, "15s"),
         )
         .addOption(
           new Option("--idle-timeout <duration>", "drop a laptop silent this long")
-            .argParser(duration)
+            .argParser(positiveDuration)
             .default(30_000, "30s"),
         )
         .addHelpText(

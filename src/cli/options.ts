@@ -1,6 +1,6 @@
 /** Parsers for command-line option values; they throw commander's InvalidArgumentError. */
 import { InvalidArgumentError } from "commander";
-import { parseDuration } from "../shared/duration.js";
+import { MAX_TIMER_MS, parseDuration } from "../shared/duration.js";
 import { UsageError } from "../shared/errors.js";
 
 /** A repeatable option: `-H a -H b` → `["a", "b"]`. */
@@ -18,7 +18,9 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
     if (n < min || n > max) {
       throw new InvalidArgumentError(
         max === Number.MAX_SAFE_INTEGER
-          ? `must be ${min} or more.`
+          ? n > max
+            ? `must be at most ${max} (larger whole numbers are not exact).`
+            : `must be ${min} or more.`
           : `must be from ${min} to ${max}.`,
       );
     }
@@ -30,8 +32,11 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
 export function decimal(min: number, max = Number.POSITIVE_INFINITY) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n)) {
+    if (value.trim() === "" || Number.isNaN(n)) {
       throw new InvalidArgumentError(`"${value}" is not a number.`);
+    }
+    if (!Number.isFinite(n)) {
+      throw new InvalidArgumentError(`"${value}" is not a finite number.`);
     }
     if (n < min || n > max) {
       throw new InvalidArgumentError(
@@ -68,15 +73,22 @@ export function duration(value: string): number {
 }
 
 /** A duration that must be more than zero (`--timeout`): `0ms` is a usage error, not a crash. */
-/** The longest wait a Node.js timer can hold. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export function positiveDuration(value: string): number {
   const ms = duration(value);
   if (!(ms > 0)) {
     throw new InvalidArgumentError(`"${value}" must be more than zero (e.g. 5s or 200ms).`);
   }
-  // A timer holds at most 2^31-1 ms; beyond it Node fires after 1 ms (every attempt a timeout).
+  return withinTimer(value, ms);
+}
+
+/** A wait of zero or more, held by one timer (`listen --delay`). */
+export function waitDuration(value: string): number {
+  return withinTimer(value, duration(value));
+}
+
+// A timer holds at most 2^31-1 ms; beyond it Node fires after 1 ms (an answer not late at all,
+// every attempt a timeout).
+function withinTimer(value: string, ms: number): number {
   if (ms > MAX_TIMER_MS) {
     throw new InvalidArgumentError(`"${value}" is longer than a timer can wait (24 days).`);
   }

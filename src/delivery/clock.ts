@@ -2,6 +2,7 @@
  * The clock the delivery engine asks for the time and for waits, so tests can run Norce's
  * 22-hour schedule instantly (fake clock) and users can compress it (`timeScale`).
  */
+import { MAX_TIMER_MS } from "../shared/duration.js";
 import { AbortedError } from "../shared/errors.js";
 
 export interface Clock {
@@ -17,10 +18,12 @@ export const realClock: Clock = {
   async sleepUntil(dueAt, signal) {
     // Date.now() counts whole milliseconds: the wait ends only once the clock is past the due
     // millisecond, so the real time waited is never shorter than asked (at most 1 ms longer).
+    // A wait beyond one timer's reach (a 6 h backoff at --time-scale 0.001 is 250 days) is
+    // slept in parts; one timer for all of it would fire at once, again and again.
     for (;;) {
       const wait = dueAt - Date.now();
       if (wait < 0) return;
-      await sleep(wait + 1, signal);
+      await sleep(Math.min(wait + 1, MAX_TIMER_MS), signal);
     }
   },
 };

@@ -72,7 +72,8 @@ export function deriveSeed(seed: number, index: number): number {
 /**
  * A fresh random seed for runs without `--seed`. Math.random is enough for a seed of fake data
  * (nothing secret depends on it), and unlike node:crypto it costs nothing to load: commands that
- * only list types import this module, and crypto's 19 internal modules were ~8 % of their start-up.
+ * only list types import this module, and loading crypto's 19 internal modules took ~12 ms of
+ * `norce-event types` (1.66× `node -e 0` → 1.57×).
  */
 export function randomSeed(): number {
   return 1 + Math.floor(Math.random() * 999_999_999);

@@ -9,6 +9,12 @@ const UNITS: Record<string, number> = {
   d: 86_400_000,
 };
 
+/**
+ * The longest wait one Node.js timer can hold (2^31 − 1 ms, about 24.8 days): a longer one
+ * fires after 1 ms with a warning, so longer waits are slept in parts of at most this.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Parse a duration with a unit into milliseconds. A bare number is an error with a hint. */
 export function parseDuration(text: string, what = "duration"): number {
   const input = text.trim().toLowerCase();

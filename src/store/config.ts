@@ -150,9 +150,15 @@ function checkConfig(data: unknown): { message: string; hint: string } | undefin
       hint: 'write "signSecret": "${NORCE_SIGN_SECRET}" and export NORCE_SIGN_SECRET=whsec_… (the file is meant for git)',
     };
   }
+  if (error.keyword === "maximum" && params.limit === Number.MAX_VALUE) {
+    return {
+      message: `${path} is too large to be a number (JSON reads it as infinity)`,
+      hint: "write a finite number, e.g. 3600",
+    };
+  }
   if (error.keyword === "type") {
     return {
-      message: `${path} must be ${params.type === "object" ? "an object" : `a ${String(params.type)}`}`,
+      message: `${path} must be ${params.type === "object" ? "an object" : params.type === "integer" ? "an integer" : `a ${String(params.type)}`}`,
       hint: "see the $schema for the shape",
     };
   }
@@ -200,7 +206,10 @@ export function renderConfigSchema(): string {
       headers: { $ref: "#/$defs/headers" },
       timeScale: {
         type: "number",
-        exclusiveMinimum: 0,
+        // As --time-scale takes it: 0.000001 at least, and finite (JSON.parse reads 1e400 as
+        // Infinity, which no schedule can be divided by).
+        minimum: 0.000001,
+        maximum: Number.MAX_VALUE,
         description:
           "Divide Norce's backoff delays by this (3600 plays 22 h in about 22 s). Default 1.",
       },

@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN, cliEnv, runCli, SCRATCH } from "../helpers/cli.js";
 import { accept, failFirst, never, startReceiver, type TestReceiver } from "../helpers/receiver.js";
@@ -234,6 +237,51 @@ describe("norce-event send (built CLI)", () => {
     const { code, stdout } = await sendBatch(5, "--time-scale", "1000");
     expect(code).toBe(0);
     expect(stdout).toMatch(/^OrderConfirmedEvent × 5 to \S+ \(seed 9, backoff ÷1000\)$/m);
+  });
+
+  it("a backoff longer than a timer holds (--time-scale 0.000001: 58 days) is waited quietly, and Ctrl-C still ends it", async () => {
+    receiver = await startReceiver(accept(500));
+    const child = spawn(
+      process.execPath,
+      [BIN, "send", "OrderConfirmedEvent", "--to", receiver.url, "--time-scale", "0.000001"],
+      { cwd: SCRATCH, env: cliEnv() },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    while (!stdout.includes("retry #2")) await new Promise((r) => setTimeout(r, 20));
+    // One timer for the whole wait fires after 1 ms, again and again, with a warning each time.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(stderr).not.toContain("TimeoutOverflowWarning");
+    expect(receiver.requests).toHaveLength(1);
+    expect(stdout).toMatch(/retry #2 at \+5s \(waits 5s, real 57d 20h\)/);
+    child.kill("SIGINT");
+    expect(await closed).toBe(130);
+  });
+
+  it("timeScale in the config is checked as --time-scale is: finite and at least 0.000001", async () => {
+    for (const [value, message] of [
+      ["1e400", "$.timeScale is too large to be a number (JSON reads it as infinity)"],
+      ["1e-9", "$.timeScale must be >= 0.000001"],
+    ] as const) {
+      const cwd = mkdtempSync(join(tmpdir(), "norce-event-scale-"));
+      writeFileSync(
+        join(cwd, "norce-event.config.json"),
+        `{"url": "http://127.0.0.1:9/r", "timeScale": ${value}}`,
+      );
+      const { code, stderr } = await runCli(["send", "OrderConfirmedEvent", "--count", "2"], {
+        cwd,
+      });
+      expect(code, stderr).toBe(2);
+      expect(stderr).toContain(message);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    }
   });
 
   it("Ctrl-C while waiting for a retry prints what happened and exits 130", async () => {

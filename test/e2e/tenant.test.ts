@@ -124,6 +124,22 @@ describe("one tenant (built CLI)", () => {
     expect(demo.stdout).toContain('"ApplicationId": 55');
   });
 
+  it("types with a broken config: one line and exit 2 before anything is printed, with or without --json", async () => {
+    const broken = mkdtempSync(join(tmpdir(), "norce-event-tenant-"));
+    writeFileSync(join(broken, "norce-event.config.json"), '{"url": 5');
+    const wrongType = project({ client: { clientId: "x", applicationIds: [1] } });
+    for (const cwd of [broken, wrongType]) {
+      for (const args of [["types"], ["types", "--json"]]) {
+        const { code, stdout, stderr } = await runCli(args, { cwd });
+        expect(code, `${args.join(" ")} in ${cwd}`).toBe(2);
+        expect(stdout).toBe("");
+        expect(stderr).toMatch(/^error: norce-event\.config\.json: .+\n$/);
+      }
+    }
+    const { stderr } = await runCli(["types"], { cwd: wrongType });
+    expect(stderr).toContain("$.client.clientId must be an integer");
+  });
+
   it("init writes the client; a bad --client-id is a usage error", async () => {
     const cwd = project();
     const init = await runCli(

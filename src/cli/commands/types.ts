@@ -7,6 +7,10 @@ export async function runTypes(
   options: { json?: boolean },
   globals: GlobalOptions,
 ): Promise<number> {
+  // The project's config first, in both modes: a broken file is an error before anything is
+  // printed, never after a table (or silently ignored with --json).
+  const { configForClient, resolveClient } = await import("../client.js");
+  const config = await configForClient(globals);
   const infos = eventTypeInfos();
   if (options.json) {
     const data = infos.map((info) => ({
@@ -58,9 +62,7 @@ export async function runTypes(
     ].filter(Boolean);
     print(`  ${info.name}: ${parts.join("; ")}`);
   }
-  const { configForClient, resolveClient } = await import("../client.js");
   const { describeClient } = await import("../../events/client.js");
-  const config = await configForClient(globals);
   const tenant = resolveClient({}, config);
   print(
     tenant.source === "default"
