@@ -19,11 +19,38 @@ import { BIN, NODE, ROOT, run, scratch, start, startGenerator, startServer } fro
 
 const args = process.argv.slice(2);
 const what = args[0];
+const USAGE =
+  "usage: node test/bench/profile.js listen [--pretty] [--seconds N] [--heap] | bare [--seconds N] | send [--count N] [--heap]; --threads: CPU per request per thread instead of a profile";
+const usage = (problem) => {
+  console.error(problem ? `${problem}\n${USAGE}` : USAGE);
+  process.exit(2);
+};
+if (!["listen", "bare", "send"].includes(what)) usage();
+/** A whole number of at least 1 after `name`, or `fallback` when `name` is not given. */
 const option = (name, fallback) => {
   const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
+  if (i < 0) return fallback;
+  const value = Number(args[i + 1]);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    usage(`${name} takes a whole number of at least 1, not ${JSON.stringify(args[i + 1] ?? "")}`);
+  }
+  return value;
 };
+const seconds = option("--seconds", 10);
+const count = option("--count", 20_000);
 const dir = scratch("profile");
+// Stopped from outside (Ctrl-C, a CI runner's SIGTERM): the processes started here stop too.
+const running = new Set();
+const started = (child) => {
+  running.add(child);
+  return child;
+};
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    for (const child of running) child.stop?.() ?? child.kill?.("SIGKILL");
+    process.exit(130);
+  });
+}
 const threads = args.includes("--threads");
 if (threads && !existsSync("/proc/self/task")) {
   console.error("--threads reads each thread's CPU time from /proc: Linux only");
@@ -74,7 +101,6 @@ function printThreads(label, pid, before, after, units, unit) {
 
 /** Run the generator against `url` for the timed part; with --threads, read `pid`'s threads. */
 async function underLoad(generator, url, pid, label) {
-  const seconds = option("--seconds", 10);
   if (!threads) return generator.run(url, { warmup: 1, duration: seconds });
   await generator.run(url, { warmup: 1, duration: 1 });
   const before = threadTimes(pid);
@@ -86,12 +112,14 @@ async function underLoad(generator, url, pid, label) {
 if (what === "listen") {
   const pretty = args.includes("--pretty");
   const out = openSync(pretty ? join(dir, "pretty.log") : "/dev/null", "w");
-  const listener = await start(
-    NODE,
-    [...profiling, BIN, "listen", "--port", "0", ...(pretty ? [] : ["--json"])],
-    { cwd: dir, stdout: out, ready: /listening on (http:\/\/\S+)/ },
+  const listener = started(
+    await start(NODE, [...profiling, BIN, "listen", "--port", "0", ...(pretty ? [] : ["--json"])], {
+      cwd: dir,
+      stdout: out,
+      ready: /listening on (http:\/\/\S+)/,
+    }),
   );
-  const generator = startGenerator();
+  const generator = started(startGenerator());
   const url = listener.match[1].replace("//localhost:", "//127.0.0.1:");
   const result = await underLoad(generator, url, listener.child.pid, "listen");
   await generator.stop();
@@ -102,15 +130,13 @@ if (what === "listen") {
   );
 } else if (what === "bare") {
   // The baseline under the same load and profiler, to tell our costs from node:http's own.
-  const server = await start(
-    NODE,
-    [...profiling, join(ROOT, "test/bench/servers/http.js"), "202"],
-    {
+  const server = started(
+    await start(NODE, [...profiling, join(ROOT, "test/bench/servers/http.js"), "202"], {
       cwd: dir,
       ready: /listening on (http:\/\/\S+)/,
-    },
+    }),
   );
-  const generator = startGenerator();
+  const generator = started(startGenerator());
   const result = await underLoad(generator, server.match[1], server.child.pid, "bare node:http");
   await generator.stop();
   await server.stop();
@@ -118,8 +144,7 @@ if (what === "listen") {
     `bare node:http: ${Math.round(result.rps).toLocaleString("en")} req/s${threads ? "" : " (slowed by the profiler)"}`,
   );
 } else if (what === "send") {
-  const count = option("--count", 20_000);
-  const server = await startServer(202);
+  const server = started(await startServer(202));
   // With --threads: the sender's threads as last read (start-up included), the server's before.
   const sender = new Map();
   const senderPid = () => [...sender.keys()].sort((a, b) => Number(a) - Number(b))[0];
@@ -143,14 +168,19 @@ if (what === "listen") {
     {
       cwd: dir,
       // --threads: read the sender's threads while it runs (its worker threads end before it).
-      onSpawn: threads
-        ? (child) => {
-            const poll = setInterval(() => threadTimes(child.pid, sender), 50);
-            child.on("close", () => clearInterval(poll));
-          }
-        : undefined,
+      onSpawn: (child) => {
+        started(child);
+        if (!threads) return;
+        const poll = setInterval(() => threadTimes(child.pid, sender), 50);
+        child.on("close", () => clearInterval(poll));
+      },
     },
   );
+  if (sent.code !== 0) {
+    await server.stop();
+    console.error(`send exited ${sent.code}:\n${sent.stderr.trim()}`);
+    process.exit(1);
+  }
   if (threads) {
     printThreads("send (its start-up included)", senderPid(), new Map(), sender, count, "event");
     printThreads(
@@ -164,11 +194,6 @@ if (what === "listen") {
   }
   await server.stop();
   console.log(sent.stdout.trim().split("\n").at(-1));
-} else {
-  console.error(
-    "usage: node test/bench/profile.js listen [--pretty] [--seconds N] [--heap] | bare [--seconds N] | send [--count N] [--heap]; --threads: CPU per request per thread instead of a profile",
-  );
-  process.exit(2);
 }
 
 for (const file of readdirSync(dir).filter((f) => /\.(cpu|heap)profile$/.test(f))) {
