@@ -197,11 +197,17 @@ export async function load(url, context, next) {
     expect(after.some((url) => url.includes("/ajv/"))).toBe(true);
   });
 
-  it("adds under 5 ms to a server's start-up: import by name + createReceiver + on, fastest of 20 fresh copies of the built package", async () => {
+  it("adds under 5 ms to a server's start-up beyond Node's own cost of five modules: import by name + createReceiver + on, fastest of 20 fresh copies of the built package", async () => {
     // Fresh copies (each file made unique, so nothing is shared with another copy) imported in one
     // process: a server's loader is warm, and many runs in one process give a minimum that load
     // on a shared machine cannot hide. Only the files the module-graph test allows are copied.
+    // Beside each, a reference copy: the same files importing one another the same way (their
+    // relative imports only: a package or builtin the real files import counts as theirs), empty
+    // otherwise. What Node itself spends resolving and linking five modules moves with the
+    // machine (1.9 ms for the package on a quiet day, 5–10 ms on a slow one); what the bound
+    // holds is what our code adds on top.
     const root = join(dir, "copies");
+    const referenceRoot = join(dir, "reference");
     const repo = fileURLToPath(new URL("../..", import.meta.url));
     const files = [
       "package.json",
@@ -211,28 +217,50 @@ export async function load(url, context, next) {
       "dist/events/payloads.generated.js",
       "dist/shared/errors.js",
     ];
+    const empty = (file: string, text: string) => {
+      if (!file.endsWith(".js")) return text;
+      const imports = [
+        ...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+"(\.\.?\/[^"]+)";/gms),
+      ].map((m) => `import "${m[1]}";\n`);
+      const api =
+        file === "dist/receiver/index.js"
+          ? "export function createReceiver() { return { on() {} }; }\n"
+          : "";
+      return imports.join("") + api;
+    };
     for (let i = 0; i < 20; i++) {
-      const copy = join(root, `copy-${String(i).padStart(2, "0")}`);
-      const pkg = join(copy, "node_modules", "norce-event");
-      for (const file of files) {
-        mkdirSync(dirname(join(pkg, file)), { recursive: true });
-        const text = readFileSync(join(repo, file), "utf8");
-        writeFileSync(join(pkg, file), file.endsWith(".js") ? `${text}\n// copy ${i}\n` : text);
+      for (const [base, make] of [
+        [root, (_file: string, text: string) => text],
+        [referenceRoot, empty],
+      ] as const) {
+        const copy = join(base, `copy-${String(i).padStart(2, "0")}`);
+        const pkg = join(copy, "node_modules", "norce-event");
+        for (const file of files) {
+          mkdirSync(dirname(join(pkg, file)), { recursive: true });
+          const text = make(file, readFileSync(join(repo, file), "utf8"));
+          writeFileSync(join(pkg, file), file.endsWith(".js") ? `${text}\n// copy ${i}\n` : text);
+        }
+        writeFileSync(join(copy, "entry.mjs"), 'export * from "norce-event/receiver";\n');
       }
-      writeFileSync(join(copy, "entry.mjs"), 'export * from "norce-event/receiver";\n');
     }
     const script = fileURLToPath(new URL("receiver/startup.mjs", import.meta.url));
     // A machine at full load can stall a whole process; up to five processes are tried.
-    const times: number[] = [];
-    for (let run = 0; run < 5 && !times.some((t) => t < 5); run++) {
-      const { code, stdout, stderr } = await runNode([script, root], { cwd: root });
+    const added: number[] = [];
+    const shown: string[] = [];
+    for (let run = 0; run < 5 && !added.some((t) => t < 5); run++) {
+      const { code, stdout, stderr } = await runNode([script, root, referenceRoot], { cwd: root });
       expect(stderr).toBe("");
       expect(code).toBe(0);
-      const got = JSON.parse(stdout) as number[];
-      expect(got).toHaveLength(20);
-      times.push(...got);
+      const got = JSON.parse(stdout) as { times: number[]; reference: number[] };
+      expect(got.times).toHaveLength(20);
+      const best = Math.min(...got.times);
+      const reference = Math.min(...got.reference);
+      added.push(best - reference);
+      shown.push(`${best.toFixed(2)} − ${reference.toFixed(2)}`);
     }
-    const best = Math.min(...times);
-    expect(best, `times: ${times.map((t) => t.toFixed(2)).join(", ")} ms`).toBeLessThan(5);
+    expect(
+      Math.min(...added),
+      `best package − best reference: ${shown.join(", ")} ms`,
+    ).toBeLessThan(5);
   });
 });
