@@ -117,6 +117,34 @@ describe("regressions (built CLI)", () => {
     expect(result.stderr).not.toContain("TimeoutOverflowWarning");
   });
 
+  it("listen --delay beyond a timer, --ping-interval 0s and relay --idle-timeout 0s are refused (exit 2), before anything listens", async () => {
+    for (const [args, option, message] of [
+      [["listen", "--delay", "30d"], "--delay", "longer than a timer can wait"],
+      [["listen", "--ping-interval", "0s"], "--ping-interval", "must be more than zero"],
+      [["relay", "--idle-timeout", "0s"], "--idle-timeout", "must be more than zero"],
+    ] as const) {
+      const result = await runCli([...args, "--port", "0"]);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toContain(option);
+      expect(result.stderr).toContain(message);
+      expect(result.stdout).toBe("");
+    }
+  });
+
+  it("a usage error repeating the argument as typed escapes its control characters", async () => {
+    const result = await runCli([
+      "send",
+      "OrderConfirmedEvent",
+      "--to",
+      "http://127.0.0.1:9/receiver",
+      "--time-scale",
+      "\u001b[2J\u001b[31mX\u0007",
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("\\u001b[2J\\u001b[31mX\\u0007");
+    expect(result.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+  });
+
   it("test -H resolves ${VAR} as send does, and an unset one is a usage error", async () => {
     const unset = await runCli([
       "test",
