@@ -127,7 +127,7 @@ async function sendRate(url, count, cwd) {
   if (result.code !== 0 || delivered !== count) {
     throw new Error(`send delivered ${delivered} of ${count}: ${result.stdout}${result.stderr}`);
   }
-  return Number(/(\d+) events\/s/.exec(result.stdout)?.[1]);
+  return Number(/([\d.]+) events\/s/.exec(result.stdout)?.[1]);
 }
 
 /** Post one event as Norce does; resolve with the ms until the app has it. */

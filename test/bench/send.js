@@ -95,7 +95,7 @@ async function sendRun(url, count, extra, measureMemory) {
     { cwd: scratch("send"), measureMemory },
   );
   const delivered = Number(/(\d+) delivered/.exec(result.stdout)?.[1]);
-  const rate = Number(/(\d+) events\/s/.exec(result.stdout)?.[1]);
+  const rate = Number(/([\d.]+) events\/s/.exec(result.stdout)?.[1]);
   if (result.code !== 0 || delivered !== count) {
     throw new Error(`send delivered ${delivered} of ${count}: ${result.stdout}${result.stderr}`);
   }

@@ -30,7 +30,8 @@ export function formatBatchSummary(
       (summary.notStarted > 0 ? ` · ${style.yellow(`${summary.notStarted} not started`)}` : "") +
       ` · ${plural(summary.attempts, "attempt")}`,
     `  latency p50 ${formatDuration(summary.latencyMs.p50)} · p95 ${formatDuration(summary.latencyMs.p95)} · p99 ${formatDuration(summary.latencyMs.p99)} · max ${formatDuration(summary.latencyMs.max)}`,
-    `  ${Math.round(summary.eventsPerSecond)} events/s over ${formatDuration(summary.durationMs)}`,
+    // A slow batch (3 events over 15 s) is 0.2 events/s, not 0.
+    `  ${summary.eventsPerSecond < 10 ? Number(summary.eventsPerSecond.toFixed(1)) : Math.round(summary.eventsPerSecond)} events/s over ${formatDuration(summary.durationMs)}`,
   ];
   for (const delivery of dead) {
     const last = delivery.attempts.at(-1);
