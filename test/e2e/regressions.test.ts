@@ -11,6 +11,8 @@ import { startListen } from "../helpers/listen.js";
 import { startReceiver, type TestReceiver } from "../helpers/receiver.js";
 
 const TOKEN = "fwdsecrettoken55556666";
+/** A send to a port nothing listens on (these tests end before anything is sent). */
+const SEND_NOWHERE = ["send", "OrderConfirmedEvent", "--to", "http://127.0.0.1:9/receiver"];
 let receiver: TestReceiver | undefined;
 afterEach(async () => {
   await receiver?.close();
@@ -103,15 +105,7 @@ describe("regressions (built CLI)", () => {
   });
 
   it("--timeout beyond what a timer can hold is refused, not a 1 ms timeout", async () => {
-    const result = await runCli([
-      "send",
-      "OrderConfirmedEvent",
-      "--to",
-      "http://127.0.0.1:9/receiver",
-      "--timeout",
-      "25d",
-      "--dry-run",
-    ]);
+    const result = await runCli([...SEND_NOWHERE, "--timeout", "25d", "--dry-run"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--timeout/);
     expect(result.stderr).not.toContain("TimeoutOverflowWarning");
@@ -132,14 +126,7 @@ describe("regressions (built CLI)", () => {
   });
 
   it("a usage error repeating the argument as typed escapes its control characters", async () => {
-    const result = await runCli([
-      "send",
-      "OrderConfirmedEvent",
-      "--to",
-      "http://127.0.0.1:9/receiver",
-      "--time-scale",
-      "\u001b[2J\u001b[31mX\u0007",
-    ]);
+    const result = await runCli([...SEND_NOWHERE, "--time-scale", "\u001b[2J\u001b[31mX\u0007"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("\\u001b[2J\\u001b[31mX\\u0007");
     expect(result.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
