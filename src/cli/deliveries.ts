@@ -253,7 +253,14 @@ export async function deliverShown(
   recording?.finish(delivery);
   const realMs = performance.now() - started;
   if (output.json) {
-    print(JSON.stringify(deliveryJson(delivery, realMs, seed === undefined ? {} : { seed })));
+    print(
+      JSON.stringify(
+        deliveryJson(delivery, realMs, {
+          ...(seed === undefined ? {} : { seed }),
+          timeScale: policy.timeScale,
+        }),
+      ),
+    );
   } else if (output.many !== "quiet" || delivery.outcome === "dead") {
     const cut = cutBy ? { maxRetries: policy.maxRetries, by: cutBy } : undefined;
     print(`${prefix}${formatOutcome(delivery, output.style, realMs, cut)}`);

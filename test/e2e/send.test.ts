@@ -148,7 +148,7 @@ describe("norce-event send (built CLI)", () => {
       schedule: "+0s",
       next: { attempt: 2, schedule: "+5s" },
     });
-    expect(lines[2]).toMatchObject({ outcome: "delivered", attempts: 2 });
+    expect(lines[2]).toMatchObject({ outcome: "delivered", attempts: 2, timeScale: 1000 });
     expect(stdout).not.toContain("verysecrettoken");
   });
 
@@ -237,6 +237,13 @@ describe("norce-event send (built CLI)", () => {
     const { code, stdout } = await sendBatch(5, "--time-scale", "1000");
     expect(code).toBe(0);
     expect(stdout).toMatch(/^OrderConfirmedEvent × 5 to \S+ \(seed 9, backoff ÷1000\)$/m);
+    const json = await sendBatch(5, "--time-scale", "1000", "--json");
+    expect(JSON.parse(json.stdout.trim().split("\n").at(-1)!)).toMatchObject({
+      kind: "summary",
+      seed: 9,
+      timeScale: 1000,
+      delivered: 5,
+    });
   });
 
   it("a backoff longer than a timer holds (--time-scale 0.000001: 58 days) is waited quietly, and Ctrl-C still ends it", async () => {

@@ -358,6 +358,7 @@ async function sendMany(
         type: info.name,
         url: maskUrl(target.url),
         seed: run.seed,
+        timeScale: policy.timeScale,
         ...summary,
         latencyMs: {
           p50: round(summary.latencyMs.p50),
