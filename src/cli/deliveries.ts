@@ -22,6 +22,7 @@ import {
   plainStyle,
   type Style,
 } from "./render/delivery.js";
+import { hasControl } from "./render/safe.js";
 
 export interface Output {
   json: boolean;
@@ -147,7 +148,9 @@ export function checkHeaderValues(headers: Readonly<Record<string, string>>): vo
  * and a warning when it is not a UUID as Norce's are. Returns the warning, if any.
  */
 export function checkMessageId(id: string): string | undefined {
-  if (id.trim() === "" || /[\u0000-\u001f\u007f]/.test(id)) {
+  // The characters a terminal acts on (C0, DEL, C1, line separators, bidi overrides): a header
+  // cannot carry them and the id is printed on every line.
+  if (id.trim() === "" || hasControl(id)) {
     throw new UsageError(
       "--message-id is empty or holds a control character (a line break, say); it must be one line",
       {

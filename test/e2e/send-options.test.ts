@@ -458,6 +458,21 @@ describe("input and refusals", () => {
     expect(id.code).toBe(2);
     expect(id.stderr).toContain("--message-id");
     expect(`${id.stdout}${id.stderr}`).not.toContain("X-Injected");
+    // A C1 CSI or a bidi override: as refused as a line break, never printed raw.
+    for (const evil of ["ab\u009b31mX", "ab\u202eX", "ab\u2028X"]) {
+      const refused = await runCli([
+        "--no-store",
+        "send",
+        "OrderConfirmedEvent",
+        "--to",
+        receiver.url,
+        "--message-id",
+        evil,
+        "--dry-run",
+      ]);
+      expect(refused.code, JSON.stringify(evil)).toBe(2);
+      expect(`${refused.stdout}${refused.stderr}`).not.toContain(evil);
+    }
     expect(receiver.requests).toHaveLength(0);
 
     const notUuid = await runCli([

@@ -23,6 +23,11 @@ function escapeChar(char: string): string {
   return SHORT[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 
+/** Whether `text` holds a character `safe` would escape. */
+export function hasControl(text: string): boolean {
+  return UNSAFE.test(text);
+}
+
 /** One line of text from the network, with every control character escaped (newlines too). */
 export function safe(text: string): string {
   return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, escapeChar) : text;
