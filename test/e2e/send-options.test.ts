@@ -446,44 +446,29 @@ describe("input and refusals", () => {
     expect(header.code).toBe(2);
     expect(header.stderr).toContain("header X-Token has a line break");
     expect(header.stderr).not.toContain("X-Injected");
-    const id = await runCli([
-      "--no-store",
-      "send",
-      "OrderConfirmedEvent",
-      "--to",
-      receiver.url,
-      "--message-id",
-      "abc\r\nX-Injected: 1",
-    ]);
+    const withId = (id: string) =>
+      runCli([
+        "--no-store",
+        "send",
+        "OrderConfirmedEvent",
+        "--to",
+        receiver!.url,
+        "--message-id",
+        id,
+      ]);
+    const id = await withId("abc\r\nX-Injected: 1");
     expect(id.code).toBe(2);
     expect(id.stderr).toContain("--message-id");
     expect(`${id.stdout}${id.stderr}`).not.toContain("X-Injected");
     // A C1 CSI or a bidi override: as refused as a line break, never printed raw.
     for (const evil of ["ab\u009b31mX", "ab\u202eX", "ab\u2028X"]) {
-      const refused = await runCli([
-        "--no-store",
-        "send",
-        "OrderConfirmedEvent",
-        "--to",
-        receiver.url,
-        "--message-id",
-        evil,
-        "--dry-run",
-      ]);
+      const refused = await withId(evil);
       expect(refused.code, JSON.stringify(evil)).toBe(2);
       expect(`${refused.stdout}${refused.stderr}`).not.toContain(evil);
     }
     expect(receiver.requests).toHaveLength(0);
 
-    const notUuid = await runCli([
-      "--no-store",
-      "send",
-      "OrderConfirmedEvent",
-      "--to",
-      receiver.url,
-      "--message-id",
-      "order-1001",
-    ]);
+    const notUuid = await withId("order-1001");
     expect(notUuid.code).toBe(0);
     expect(notUuid.stderr).toContain(
       'warning: --message-id "order-1001" is not a UUID; Norce\'s message ids are UUIDs',
