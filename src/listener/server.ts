@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { verifySignature } from "../delivery/signing.js";
 import { type Category, findEventType } from "../events/catalog.js";
+import { MAX_TIMER_MS } from "../shared/duration.js";
 import { UsageError } from "../shared/errors.js";
 import { hasSecretHeader, maskHeaders } from "../shared/secrets.js";
 import { type CheckedRequest, checkRequest, type Finding, MAX_JSON_DEPTH } from "./checks.js";
@@ -772,7 +773,9 @@ function writeAnswer(res: ServerResponse, answer: Answer, close: boolean): void 
 function delay(ms: number, gone: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (gone.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
+    // One timer holds at most MAX_TIMER_MS; longer, Node fires at once (an answer not late at all).
+    // A sender gone for 24.8 days is gone: the answer waits that long at most.
+    const timer = setTimeout(resolve, Math.min(ms, MAX_TIMER_MS));
     gone.addEventListener(
       "abort",
       () => {

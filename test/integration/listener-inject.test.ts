@@ -179,6 +179,31 @@ describe("listener.inject is a socket request without the socket", () => {
     expect(events[1]?.rawHeaders).toEqual(rawHeaders);
   });
 
+  it("a delay longer than one timer holds stays a delay (no overflow to 1 ms), ended by the sender going away", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      const { listener, events } = await start({
+        respond: () => ({ status: 202, delayMs: 2 ** 31 + 1000 }),
+      });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      await listener.inject({
+        method: "POST",
+        path: "/receiver",
+        rawHeaders: norce("6f2b6c1d-3e4a-4b5c-8d9e-0a1b2c3d4e60"),
+        body: Buffer.from(JSON.stringify(fakeEvent("OrderConfirmedEvent").payload)),
+        signal: controller.signal,
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(events[0]?.senderGoneAfterMs).toBeGreaterThanOrEqual(90);
+      expect(warnings).not.toContain("TimeoutOverflowWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("says when the sender went away before the answer", async () => {
     const { listener, events } = await start({ respond: () => ({ status: 202, delayMs: 300 }) });
     const controller = new AbortController();
