@@ -217,6 +217,15 @@ export async function deliverShown(
                   id: options.resumeRecord.id,
                   attempts: options.resumeRecord.attemptList,
                   createdAt: options.resumeRecord.createdAt,
+                  // Where it stands, on this run's scale: what a crash before the wait leaves.
+                  ...(options.resume
+                    ? {
+                        next: {
+                          attempt: options.resume.attemptsMade + 1,
+                          dueAt: options.resume.dueAt,
+                        },
+                      }
+                    : {}),
                 },
               }
             : {}),

@@ -163,8 +163,7 @@ export interface AdmittedRow {
   body: string;
 }
 
-/** What the deliveries of one run share (recorder.ts serialises it once). */
-/** What the deliveries of one run share, serialised once. */
+/** What the deliveries of one run share, serialised once (see `recordingRun`). */
 export interface RecordingRun {
   /** The target with its credentials masked (see `toStoredUrl`). */
   url: string;
@@ -186,10 +185,15 @@ export interface DeliveryRow {
   policyJson: string;
   state: DeliveryState;
   attempts: readonly AttemptRecord[];
-  next?: NextAttempt | undefined;
+  next?: Pick<NextAttempt, "attempt" | "dueAt"> | undefined;
   /** This process is sending it (cleared once it is done or stopped). */
   owned: boolean;
   createdAt: number;
+  /**
+   * A row written by an earlier run takes this run's policy (a resume with another
+   * `--time-scale`): its due times are on the new scale, so a later resume must rescale from it.
+   */
+  rewritePolicy?: boolean;
 }
 
 /** What `recordScenarioRun` keeps of a run. */
@@ -409,7 +413,9 @@ export class EventStore {
     ];
     // A row written before changes only its state: no need to hand over the event again.
     if (row.body === undefined) {
-      return this.write(["update", row.ref.key, !pending, this.owner, ...columns], pending);
+      const op = ["update", row.ref.key, !pending, this.owner, ...columns];
+      if (row.rewritePolicy) op.push(row.policyJson);
+      return this.write(op, pending);
     }
     const body = toStored(row.body);
     return this.write(

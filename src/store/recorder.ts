@@ -71,7 +71,13 @@ export function recordDelivery(
      * the payload's JSON (a relayed event's bytes).
      */
     body?: string;
-    resume?: { id: number; attempts: AttemptRecord[]; createdAt: number };
+    /** A stored row this continues; `next`: the attempt it is due to make, and when. */
+    resume?: {
+      id: number;
+      attempts: AttemptRecord[];
+      createdAt: number;
+      next?: { attempt: number; dueAt: number };
+    };
   } = {},
 ): DeliveryRecording {
   const ref: RowRef = store.rowRef(options.resume?.id);
@@ -81,13 +87,17 @@ export function recordDelivery(
   let body: string | undefined = options.body;
   // A resumed row has its body; a new one gets it with its first write only.
   let written = options.resume !== undefined;
+  // A resumed row takes this run's policy with its first write (its scale may differ).
+  let rewritePolicy = options.resume !== undefined;
   const save = (
     state: "pending" | "delivered" | "dead",
-    next?: Delivery["pending"],
+    next?: { attempt: number; dueAt: number },
     owned = state === "pending",
   ) => {
     const first = !written;
     written = true;
+    const policyChanged = rewritePolicy;
+    rewritePolicy = false;
     if (first) body ??= JSON.stringify(event.payload);
     return store.saveDelivery({
       ref,
@@ -99,10 +109,12 @@ export function recordDelivery(
       next,
       owned,
       createdAt,
+      ...(policyChanged ? { rewritePolicy: true } : {}),
     });
   };
 
-  const ready = watched || options.resume ? save("pending") : Promise.resolve(true);
+  const ready =
+    watched || options.resume ? save("pending", options.resume?.next) : Promise.resolve(true);
 
   return {
     ready,

@@ -36,7 +36,7 @@ const MAX_IN_FLIGHT = 16 * 1024 * 1024;
  * One write. `["admit", owner, pid, now, lease, url, headers, policy, keys, ids, types, timestamps,
  * bodies]` (new deliveries ahead of sending), `["save", key, final, owner, …columns]` (a delivery
  * in full), `["update", key, final,
- * owner, …state columns]` (a delivery written before), `["received", …columns]`,
+ * owner, …state columns, policy?]` (a delivery written before; its policy when a resume changed it), `["received", …columns]`,
  * `["bind", key, id]`, `["discard", key, owner]`, `["lease", owner, until]`. A body column may be
  * a Uint8Array (see BIG_BODY).
  */
@@ -84,6 +84,7 @@ const insert = db && db.prepare(\`INSERT INTO deliveries (message_id, type, url,
 const update = db && db.prepare(\`UPDATE deliveries SET state = ?, attempts = ?, attempt_list = ?,
   last_status = ?, last_error = ?, next_attempt = ?, next_due_at = ?, owner_pid = ?, updated_at = ?,
   lease_until = ? WHERE id = ? AND owner IS ?\`);
+const policy = db && db.prepare("UPDATE deliveries SET policy = ? WHERE id = ? AND owner IS ?");
 const remove = db && db.prepare("DELETE FROM deliveries WHERE id = ? AND owner IS ?");
 const lease = db && db.prepare(\`UPDATE deliveries SET lease_until = ? WHERE owner = ?
   AND state = 'pending' AND owner_pid IS NOT NULL\`);
@@ -126,11 +127,13 @@ const apply = db && db.transaction((ops) => {
     } else if (op[0] === "save" || op[0] === "update") {
       // [kind, key, final, owner, state, attempts, attempt_list, last_status, last_error,
       //  next_attempt, next_due_at, owner_pid, updated_at, lease_until, (save only:) message_id,
-      //  type, url, headers, body, timestamp, policy, created_at]
+      //  type, url, headers, body, timestamp, policy, created_at] (update only, when the policy
+      //  changed: policy)
       const key = op[1];
       const id = rows.get(key);
       if (id !== undefined) {
         update.run(op[4], op[5], op[6], op[7], op[8], op[9], op[10], op[11], op[12], op[13], id, op[3]);
+        if (op[0] === "update" && op.length > 14) policy.run(op[14], id, op[3]);
         if (op[2]) rows.delete(key);
       } else if (op[0] === "save") {
         const info = insert.run(op[14], op[15], op[16], op[17], bytes(op[18]), op[19], op[4], op[5],

@@ -252,6 +252,66 @@ describe("nothing lost (built CLI)", () => {
     for (const id of receiver.healthy.keys()) expect(live.has(id)).toBe(false);
   }, 40_000);
 
+  it("resume --time-scale keeps the new scale with the rescaled wait, through Ctrl-C and kill -9", async () => {
+    const receiver = await countingReceiver();
+    const cwd = project();
+    // Runs the CLI until its output shows `text`, then stops it with `signal`.
+    const runUntil = (args: readonly string[], text: string, signal: NodeJS.Signals) => {
+      const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv() });
+      children.push(child);
+      let out = "";
+      const watch = (d: Buffer) => {
+        out += d.toString();
+        if (out.includes(text)) child.kill(signal);
+      };
+      child.stdout.on("data", watch);
+      child.stderr.on("data", watch);
+      return new Promise<string>((resolve) => child.on("close", () => resolve(out)));
+    };
+    const stored = () => {
+      const db = new Database(join(cwd, ".norce-event", "events.db"), { readonly: true });
+      try {
+        const row = db
+          .prepare("SELECT next_attempt, next_due_at, policy FROM deliveries")
+          .get() as {
+          next_attempt: number;
+          next_due_at: number;
+          policy: string;
+        };
+        return {
+          next: row.next_attempt,
+          dueIn: row.next_due_at - Date.now(),
+          timeScale: (JSON.parse(row.policy) as { timeScale: number }).timeScale,
+        };
+      } finally {
+        db.close();
+      }
+    };
+    // Norce waits 5 s before retry #2: 500 s at 0.01, 50 s at 0.1.
+    await runUntil(
+      ["send", "OrderConfirmedEvent", "--to", receiver.url, "--time-scale", "0.01"],
+      "retry #2",
+      "SIGINT",
+    );
+    expect(stored()).toMatchObject({ next: 2, timeScale: 0.01 });
+    expect(stored().dueIn).toBeGreaterThan(490_000);
+
+    // Killed before its wait began: what the store holds is on the new scale already.
+    await runUntil(["resume", "--time-scale", "0.1"], "→ OrderConfirmedEvent", "SIGKILL");
+    const rescaled = stored();
+    expect(rescaled).toMatchObject({ next: 2, timeScale: 0.1 });
+    expect(rescaled.dueIn).toBeGreaterThan(45_000);
+    expect(rescaled.dueIn).toBeLessThan(50_500);
+
+    // Resumed again at the scale it has: nothing is rescaled a second time.
+    const again = await runUntil(["resume"], "→ OrderConfirmedEvent", "SIGINT");
+    expect(again).toContain("backoff ÷0.1");
+    const after = stored();
+    expect(after).toMatchObject({ next: 2, timeScale: 0.1 });
+    expect(Math.abs(after.dueIn - rescaled.dueIn)).toBeLessThan(5_000);
+    expect(receiver.failed).toBe(1);
+  }, 40_000);
+
   it("a batch of large bodies that all end dead exits 1 (the 413 batch)", async () => {
     // Reads each body, then answers the eight together: 413, as a size-limited receiver would.
     const held: (() => void)[] = [];
