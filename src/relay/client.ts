@@ -12,6 +12,7 @@
  * Core code: nothing is printed; every state change goes to `onState`.
  */
 import { WebSocket } from "ws";
+import { timerOption } from "../shared/duration.js";
 import { UsageError } from "../shared/errors.js";
 import {
   AUTH_HEADER,
@@ -149,12 +150,12 @@ export function connectRelay(options: ConnectRelayOptions): RelayConnection {
       hint: "export NORCE_RELAY_SECRET=… (the relay's --secret)",
     });
   }
-  const pingMs = options.pingIntervalMs ?? 15_000;
-  const idleMs = options.idleTimeoutMs ?? 30_000;
-  const minBackoff = options.minBackoffMs ?? 500;
-  const maxBackoff = options.maxBackoffMs ?? 30_000;
-  const clockCheckMs = options.clockCheckMs ?? 1000;
-  const clockJumpMs = options.clockJumpMs ?? 5000;
+  const pingMs = timerOption("pingIntervalMs", options.pingIntervalMs, 15_000);
+  const idleMs = timerOption("idleTimeoutMs", options.idleTimeoutMs, 30_000);
+  const minBackoff = timerOption("minBackoffMs", options.minBackoffMs, 500);
+  const maxBackoff = timerOption("maxBackoffMs", options.maxBackoffMs, 30_000);
+  const clockCheckMs = timerOption("clockCheckMs", options.clockCheckMs, 1000);
+  const clockJumpMs = timerOption("clockJumpMs", options.clockJumpMs, 5000);
   const emit = (state: RelayClientState) => options.onState?.(state);
   const wsUrl = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}${base.pathname.replace(/\/+$/, "")}/connect/${encodeURIComponent(options.channel)}`;
 

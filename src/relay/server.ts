@@ -15,6 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
+import { timerOption } from "../shared/duration.js";
 import { UsageError } from "../shared/errors.js";
 import {
   ADMIN_SCOPE,
@@ -130,9 +131,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const retentionMs = options.retentionMs ?? DEFAULT_RELAY_RETENTION_MS;
   const maxWaiting = options.maxWaiting ?? 100_000;
-  const pingMs = options.pingIntervalMs ?? 15_000;
-  const idleMs = options.idleTimeoutMs ?? 30_000;
-  const liveMs = options.liveTimeoutMs ?? 4500;
+  const pingMs = timerOption("pingIntervalMs", options.pingIntervalMs, 15_000);
+  const idleMs = timerOption("idleTimeoutMs", options.idleTimeoutMs, 30_000);
+  const liveMs = timerOption("liveTimeoutMs", options.liveTimeoutMs, 4500);
   const storePath = options.storePath ?? "relay.db";
   const queue = RelayQueue.open(storePath);
   const nonces = new NonceCache();

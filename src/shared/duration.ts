@@ -15,6 +15,20 @@ const UNITS: Record<string, number> = {
  */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/**
+ * A library option that sets a timer: above zero and within one timer's reach, or a UsageError
+ * naming it (0 would mean a timer every millisecond; more than MAX_TIMER_MS fires at once).
+ */
+export function timerOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(value > 0) || value > MAX_TIMER_MS) {
+    throw new UsageError(
+      `${name} must be above 0 and at most ${MAX_TIMER_MS} ms (got ${String(value)})`,
+    );
+  }
+  return value;
+}
+
 /** Parse a duration with a unit into milliseconds. A bare number is an error with a hint. */
 export function parseDuration(text: string, what = "duration"): number {
   const input = text.trim().toLowerCase();

@@ -255,6 +255,27 @@ describe("relay core", () => {
     expect((await post(`${r.url}/in/${channel}/r`, "slow")).status).toBe(504);
     expect(r.status().channels[0]?.waiting).toBe(0);
   });
+
+  it("refuses a timer option of 0, below 0 or beyond one timer's reach, naming it (library)", async () => {
+    const { relay: r } = await relay();
+    const bad = [0, -1, Number.NaN, 2 ** 31, Number.POSITIVE_INFINITY];
+    for (const value of bad) {
+      await expect(
+        startRelay({
+          secret: SECRET,
+          port: 0,
+          storePath: join(dir(), "r.db"),
+          pingIntervalMs: value,
+        }),
+      ).rejects.toThrow(/pingIntervalMs must be above 0 and at most 2147483647 ms/);
+      expect(() =>
+        connectRelay({ url: r.url, channel: "c", secret: SECRET, idleTimeoutMs: value }),
+      ).toThrow(/idleTimeoutMs must be above 0/);
+    }
+    expect(() =>
+      connectRelay({ url: r.url, channel: "c", secret: SECRET, maxBackoffMs: 2 ** 31 }),
+    ).toThrow(/maxBackoffMs/);
+  });
 });
 
 /** A TCP proxy that can stop passing bytes without closing anything (a laptop lid closing). */
