@@ -2,8 +2,8 @@
  * The command line: every command is declared here (cheap) and its module is imported only when
  * it runs, so `norce-event --help` costs little more than starting Node.
  */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { packageVersion } from "../shared/package.js";
 import { reportError } from "./errors.js";
 import type { GlobalOptions } from "./globals.js";
 import {
@@ -19,10 +19,6 @@ import {
 } from "./options.js";
 import { guardBrokenPipe } from "./output.js";
 import { safeBlock } from "./render/safe.js";
-
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-  version: string;
-};
 
 /** Run the CLI with `argv` (without node and script). Resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -81,7 +77,7 @@ export function buildProgram(argv: readonly string[], options: { all?: boolean }
     .description(
       "Norce Commerce Event on your laptop and in CI: realistic fake events delivered exactly as Norce delivers them, a local receiver, and contract tests.",
     )
-    .version(pkg.version, "-v, --version")
+    .version(packageVersion(), "-v, --version")
     .option("--no-color", "plain output, no colours (also: NO_COLOR=1)")
     .option(
       "--config <file>",

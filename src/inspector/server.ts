@@ -80,7 +80,8 @@ const SSE_BACKLOG_BYTES = 1024 * 1024;
 const PING_MS = 15_000;
 const MAX_POST_BYTES = 4 * 1024 * 1024;
 
-const WEB_DIR = new URL("./web/", import.meta.url);
+// From dist/inspector and from the CLI's bundle (dist/bundle) alike.
+const WEB_DIR = new URL("../inspector/web/", import.meta.url);
 const CONTENT_TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",

@@ -2,7 +2,7 @@
 // Profile a command under the benchmark's honest load, for finding what bounds it:
 //   node test/bench/profile.js listen [--pretty] [--seconds N] [--heap]
 //   node test/bench/profile.js bare [--seconds N] [--heap]   (the node:http baseline, to compare)
-//   node test/bench/profile.js send [--count N]
+//   node test/bench/profile.js send [--count N] [--no-store]
 //   … --threads                                              (CPU time per thread, no profiler)
 // listen: `norce-event listen --port 0 --json > /dev/null` (or pretty to a file) under the load
 // generator (loadgen.js) for N seconds (10 by default); send: `send OrderConfirmedEvent --count N
@@ -20,7 +20,7 @@ import { BIN, NODE, ROOT, run, scratch, start, startGenerator, startServer } fro
 const args = process.argv.slice(2);
 const what = args[0];
 const USAGE =
-  "usage: node test/bench/profile.js listen [--pretty] [--seconds N] [--heap] | bare [--seconds N] | send [--count N] [--heap]; --threads: CPU per request per thread instead of a profile";
+  "usage: node test/bench/profile.js listen [--pretty] [--seconds N] [--heap] | bare [--seconds N] | send [--count N] [--no-store] [--heap]; --threads: CPU per request per thread instead of a profile";
 const usage = (problem) => {
   console.error(problem ? `${problem}\n${USAGE}` : USAGE);
   process.exit(2);
@@ -164,6 +164,7 @@ if (what === "listen") {
       "32",
       "--seed",
       "1",
+      ...(args.includes("--no-store") ? ["--no-store"] : []),
     ],
     {
       cwd: dir,

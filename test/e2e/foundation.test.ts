@@ -1,14 +1,40 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { eventTypeInfos } from "../../src/events/catalog.js";
 import { fakeEvent } from "../../src/events/factory.js";
-import { runCli } from "../helpers/cli.js";
+import { BIN, moduleLogger, runCli, runNode } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "norce-event-e2e-"));
 
 describe("norce-event (built CLI)", () => {
+  it("--help and types load the CLI's bundle only: a few chunks, no module of ours unbundled, no commander file", async () => {
+    const register = moduleLogger(dir);
+    for (const [args, most] of [
+      [["--help"], 3],
+      [["types"], 8],
+    ] as const) {
+      const log = join(dir, `modules-${args[0]}.log`);
+      writeFileSync(log, "");
+      const { code } = await runNode(["--import", register, BIN, ...args], {
+        env: { MODULE_LOG: log },
+      });
+      expect(code).toBe(0);
+      const loaded = readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .filter((url) => url.startsWith("file:"))
+        .map((url) => url.replace(/^.*\/(bin|dist|node_modules)\//, "$1/"));
+      // Each module costs Node its own resolving and compiling: the reason for the bundle.
+      const outside = loaded.filter(
+        (url) => !url.startsWith("dist/bundle/") && url !== "bin/norce-event.js",
+      );
+      expect(outside, args[0]).toEqual([]);
+      expect(loaded.length, loaded.join("\n")).toBeLessThanOrEqual(most + 1);
+    }
+  });
+
   it("--help lists the commands, one line each", async () => {
     const { code, stdout } = await runCli(["--help"]);
     expect(code).toBe(0);

@@ -8,12 +8,12 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import express from "express";
 import fastify from "fastify";
 import { createReceiver, type Receiver } from "norce-event/receiver";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, runNode } from "../helpers/cli.js";
+import { moduleLogger, runCli, runNode } from "../helpers/cli.js";
 
 const TOKEN = "s3cret-receiver-token";
 const closers: (() => Promise<unknown>)[] = [];
@@ -153,21 +153,7 @@ function ReadableStreamFrom(req: IncomingMessage): ReadableStream<Uint8Array> {
 
 describe("importing norce-event/receiver (built package)", () => {
   const dir = mkdtempSync(join(tmpdir(), "norce-event-receiver-graph-"));
-  const hooks = join(dir, "hooks.mjs");
-  writeFileSync(
-    hooks,
-    `import { appendFileSync } from "node:fs";
-export async function load(url, context, next) {
-  appendFileSync(process.env.MODULE_LOG, url + "\\n");
-  return next(url, context);
-}
-`,
-  );
-  const register = join(dir, "register.mjs");
-  writeFileSync(
-    register,
-    `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
-  );
+  const register = moduleLogger(dir);
 
   it("loads no CLI code and none of commander, chalk, inquirer, undici, better-sqlite3 — even after validating an event (ajv is loaded then, lazily)", async () => {
     const log = join(dir, "modules.log");

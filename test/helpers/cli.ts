@@ -1,9 +1,9 @@
 /** Run the built CLI as a child process, as a user would. */
 import { spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../bin/norce-event.js", import.meta.url));
 
@@ -77,4 +77,27 @@ export function runNode(args: readonly string[], options: CliOptions = {}): Prom
 export function stripAnsi(text: string): string {
   // biome-ignore lint/complexity/useRegexLiterals: clearer with the escape spelled out
   return text.replace(new RegExp("\\u001b\\[[0-9;]*m", "g"), "");
+}
+
+/**
+ * A module for `node --import` that appends the URL of every ES module the process loads to the
+ * file named by MODULE_LOG (written in `dir`; returns its path).
+ */
+export function moduleLogger(dir: string): string {
+  const hooks = join(dir, "hooks.mjs");
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from "node:fs";
+export async function load(url, context, next) {
+  appendFileSync(process.env.MODULE_LOG, url + "\\n");
+  return next(url, context);
+}
+`,
+  );
+  const register = join(dir, "register.mjs");
+  writeFileSync(
+    register,
+    `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+  );
+  return register;
 }

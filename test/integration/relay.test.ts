@@ -259,6 +259,7 @@ describe("relay core", () => {
   it("refuses a timer option of 0, below 0 or beyond one timer's reach, naming it (library)", async () => {
     const { relay: r } = await relay();
     const bad = [0, -1, Number.NaN, 2 ** 31, Number.POSITIVE_INFINITY];
+    const onEvent = () => undefined;
     for (const value of bad) {
       await expect(
         startRelay({
@@ -269,11 +270,11 @@ describe("relay core", () => {
         }),
       ).rejects.toThrow(/pingIntervalMs must be above 0 and at most 2147483647 ms/);
       expect(() =>
-        connectRelay({ url: r.url, channel: "c", secret: SECRET, idleTimeoutMs: value }),
+        connectRelay({ url: r.url, channel: "c", secret: SECRET, idleTimeoutMs: value, onEvent }),
       ).toThrow(/idleTimeoutMs must be above 0/);
     }
     expect(() =>
-      connectRelay({ url: r.url, channel: "c", secret: SECRET, maxBackoffMs: 2 ** 31 }),
+      connectRelay({ url: r.url, channel: "c", secret: SECRET, maxBackoffMs: 2 ** 31, onEvent }),
     ).toThrow(/maxBackoffMs/);
   });
 });

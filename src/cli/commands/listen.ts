@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
 import { parseHeader } from "../../delivery/headers.js";
 import { createPolicy } from "../../delivery/policy.js";
@@ -19,6 +18,7 @@ import type { Exposed } from "../../relay/expose.js";
 import type { HandoffEvent } from "../../relay/handoff.js";
 import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
+import { packageVersion } from "../../shared/package.js";
 import { maskUrl } from "../../shared/secrets.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import type { ReceivedRecord } from "../../store/db.js";
@@ -463,18 +463,6 @@ function describeAnswers(a: AnswerSettings): string {
   ]
     .filter(Boolean)
     .join(" · ");
-}
-
-function packageVersion(): string {
-  try {
-    return (
-      JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-        version: string;
-      }
-    ).version;
-  } catch {
-    return "";
-  }
 }
 
 /** The real headers of the last 1,000 requests, kept in memory only, for `--show-secrets`. */
