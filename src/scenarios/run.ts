@@ -24,6 +24,9 @@ export type ScenarioTarget =
   | { url: string; headers?: Readonly<Record<string, string>> }
   | { skip: string };
 
+/** The longest real wait between two steps by default, whatever the scenario's gap. */
+export const DEFAULT_MAX_GAP_MS = 500;
+
 export interface ScenarioRunOptions {
   /** The receiver's URL for every type, or per type (a project config's urls). */
   to: string | ((type: EventTypeName) => ScenarioTarget);
@@ -83,7 +86,7 @@ export async function runScenarioPlan(
 ): Promise<ScenarioRun> {
   const policy = createPolicy(options.policy);
   const clock = options.clock ?? realClock;
-  const maxGap = options.maxGapMs ?? 500;
+  const maxGap = options.maxGapMs ?? DEFAULT_MAX_GAP_MS;
   const { dispatches, applied } = applyChaos(plan.events, options.chaos ?? [], plan.seed);
   const dispatcher = createAgent(policy.timeoutMs, 16);
   const onAbort = () => void dispatcher.destroy().catch(() => undefined);

@@ -309,6 +309,14 @@ describe("norce-event scenario (built CLI)", () => {
     for (const r of receiver.requests)
       expect(JSON.parse(r.body)).toMatchObject({ ClientId: 1001, ApplicationId: 77 });
     expect(tenant.code).toBe(0);
+    // The `again:` line is the same run: same options, same bodies (the header is not repeated).
+    const again = /^again: norce-event (.+)$/m.exec(tenant.stderr)?.[1];
+    expect(again).toContain("--client-id 1001 --application-id 77 --no-retry --max-gap 20ms");
+    expect(again).not.toContain("sekret");
+    const first = receiver.requests.map((r) => r.body);
+    receiver.requests.length = 0;
+    expect((await runCli([...again!.split(" "), "--no-store"])).code).toBe(0);
+    expect(receiver.requests.map((r) => r.body)).toEqual(first);
     await receiver.close();
 
     receiver = await startReceiver((req, res) => {
@@ -347,6 +355,9 @@ describe("norce-event scenario (built CLI)", () => {
       .map((l) => JSON.parse(l))
       .filter((l) => l.kind === "attempt" && l.type === "OrderCancelledEvent");
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    expect(JSON.parse(twice.stdout.trim().split("\n").at(-1)!).rerun).toContain(
+      "--timeout 2000ms --max-retries 2",
+    );
   });
 
   it("run without --to uses each type's url from the config and skips a type that is off", async () => {

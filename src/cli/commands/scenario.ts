@@ -9,14 +9,19 @@ import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Attempt, Delivery, DeliveryHooks } from "../../delivery/engine.js";
 import { parseHeaders } from "../../delivery/headers.js";
-import { createPolicy, type DeliveryPolicy } from "../../delivery/policy.js";
+import { createPolicy, type DeliveryPolicy, NORCE_POLICY } from "../../delivery/policy.js";
 import { describeClient } from "../../events/client.js";
 import type { EventTypeName } from "../../events/payloads.generated.js";
 import { builtinScenarios, loadScenario } from "../../scenarios/builtins.js";
 import { parseChaos } from "../../scenarios/chaos.js";
 import { type CheckedScenario, refsIn, SCENARIO_SCHEMA_FILE } from "../../scenarios/definition.js";
 import { type PlannedEvent, planScenario, type ScenarioPlan } from "../../scenarios/plan.js";
-import { runScenarioPlan, type ScenarioDispatch, type ScenarioRun } from "../../scenarios/run.js";
+import {
+  DEFAULT_MAX_GAP_MS,
+  runScenarioPlan,
+  type ScenarioDispatch,
+  type ScenarioRun,
+} from "../../scenarios/run.js";
 import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 import { parseTargetUrl } from "../../shared/url.js";
@@ -535,6 +540,21 @@ function createTimeline(
         plan.repeat > 1 ? `--repeat ${plan.repeat}` : "",
         view.chaos.length ? `--chaos ${view.chaos.join(",")}` : "",
         view.options.timeScale ? `--time-scale ${view.options.timeScale}` : "",
+        // Whatever else changes the events or their delivery, as given (headers are not
+        // repeated: they may carry secrets, and the config's are read again anyway).
+        view.options.clientId === undefined ? "" : `--client-id ${view.options.clientId}`,
+        view.options.applicationId?.length
+          ? `--application-id ${view.options.applicationId.join(",")}`
+          : "",
+        view.options.timeout === NORCE_POLICY.timeoutMs
+          ? ""
+          : `--timeout ${view.options.timeout}ms`,
+        view.options.retry === false
+          ? "--no-retry"
+          : view.options.maxRetries === undefined
+            ? ""
+            : `--max-retries ${view.options.maxRetries}`,
+        view.options.maxGap === DEFAULT_MAX_GAP_MS ? "" : `--max-gap ${view.options.maxGap}ms`,
       ]
         .filter(Boolean)
         .join(" ");
