@@ -270,6 +270,10 @@ export async function deliverShown(
         deliveryJson(delivery, realMs, {
           ...(seed === undefined ? {} : { seed }),
           timeScale: policy.timeScale,
+          // Resumed and stopped again before an attempt: the last answer is the stored one.
+          ...(delivery.attempts.length === 0 && resumeRecord
+            ? { lastStatus: resumeRecord.lastStatus }
+            : {}),
         }),
       ),
     );

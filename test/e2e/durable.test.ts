@@ -309,6 +309,31 @@ describe("nothing lost (built CLI)", () => {
     const after = stored();
     expect(after).toMatchObject({ next: 2, timeScale: 0.1 });
     expect(Math.abs(after.dueIn - rescaled.dueIn)).toBeLessThan(5_000);
+
+    // --json prints nothing before an attempt: stopped once the run holds the row and waits.
+    const json = spawn(process.execPath, [BIN, "resume", "--json"], { cwd, env: cliEnv() });
+    children.push(json);
+    let out = "";
+    json.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    const closed = new Promise((resolve) => json.on("close", resolve));
+    const db = new Database(join(cwd, ".norce-event", "events.db"), { readonly: true });
+    const held = () =>
+      (db.prepare("SELECT owner_pid FROM deliveries").get() as { owner_pid: number | null })
+        .owner_pid === json.pid;
+    for (let i = 0; i < 200 && !held(); i++) await new Promise((r) => setTimeout(r, 25));
+    db.close();
+    await new Promise((r) => setTimeout(r, 300));
+    json.kill("SIGINT");
+    await closed;
+    // The last answer it had, from the store: no attempt was made in this run.
+    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toMatchObject({
+      outcome: "interrupted",
+      attempts: 1,
+      lastStatus: 500,
+      timeScale: 0.1,
+    });
     expect(receiver.failed).toBe(1);
   }, 40_000);
 
