@@ -125,6 +125,15 @@ describe("regressions (built CLI)", () => {
     }
   });
 
+  it("listen --delay 24d says so in days in its banner, not in milliseconds", async () => {
+    const listen = await startListen(["--delay", "24d", "--no-store"]);
+    try {
+      await listen.waitForStderr("· 24d late ·");
+    } finally {
+      await listen.stop();
+    }
+  });
+
   it("a usage error repeating the argument as typed escapes its control characters", async () => {
     const result = await runCli([...SEND_NOWHERE, "--time-scale", "\u001b[2J\u001b[31mX\u0007"]);
     expect(result.code).toBe(2);

@@ -234,6 +234,7 @@ describe("listen's options (built CLI)", () => {
 
   it("--fail-rate 1 answers 500; --delay answers late; --max-body answers 413", async () => {
     listen = await startListen(["--fail-rate", "1", "--delay", "300ms", "--max-body", "120"]);
+    await listen.waitForStderr("· 300ms late ·");
     const small = await runCli([
       "send",
       "JobCompletedEvent",

@@ -376,7 +376,7 @@ function printBanner(
       : `answering ${options.status}`,
     options.failFirst ? `500 to the first ${options.failFirst} attempts of each event` : undefined,
     options.failRate ? `500 to ${Math.round(options.failRate * 100)}% of requests` : undefined,
-    options.delay ? `${options.delay}ms late` : undefined,
+    options.delay ? `${formatDuration(options.delay)} late` : undefined,
     options.requireHeader?.length
       ? `401 without ${options.requireHeader.map((h) => h.split(":")[0]).join(", ")}`
       : undefined,
@@ -458,7 +458,7 @@ function describeAnswers(a: AnswerSettings): string {
     `${a.status}`,
     a.failFirst ? `500 to the first ${a.failFirst} attempts of each event` : "",
     a.failRate ? `500 to ${Math.round(a.failRate * 100)}% of requests` : "",
-    a.delayMs ? `${a.delayMs}ms late` : "",
+    a.delayMs ? `${formatDuration(a.delayMs)} late` : "",
     a.requireHeader ? `401 without ${a.requireHeader.split(":")[0]}` : "",
   ]
     .filter(Boolean)
