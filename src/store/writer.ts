@@ -63,6 +63,20 @@ export interface StoreWriter {
   close(): Promise<void>;
 }
 
+/**
+ * A delivery's row as first written (ahead of sending, or in full). A body may arrive as bytes (a
+ * large one): CAST keeps it TEXT without copying it into the worker's heap. Exported for the
+ * store's benchmark (test/bench/store.js), which times these statements alone.
+ */
+export const INSERT_DELIVERY = `INSERT INTO deliveries (message_id, type, url, headers, body, timestamp,
+  state, attempts, attempt_list, last_status, last_error, next_attempt, next_due_at, policy, owner_pid,
+  created_at, updated_at, owner, lease_until)
+  VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** A delivery's state after an attempt or a wait. Only the run that owns a row changes it. */
+export const UPDATE_DELIVERY = `UPDATE deliveries SET state = ?, attempts = ?, attempt_list = ?,
+  last_status = ?, last_error = ?, next_attempt = ?, next_due_at = ?, owner_pid = ?, updated_at = ?,
+  lease_until = ? WHERE id = ? AND owner IS ?`;
+
 // The worker's code, plain CommonJS run with `eval`, so it needs no build step of its own.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -76,14 +90,9 @@ try {
   parentPort.postMessage({ fatal: { message: error.message, code: error.code } });
 }
 // A body may arrive as bytes (a large one): CAST keeps it TEXT without copying it into this heap.
-const insert = db && db.prepare(\`INSERT INTO deliveries (message_id, type, url, headers, body, timestamp,
-  state, attempts, attempt_list, last_status, last_error, next_attempt, next_due_at, policy, owner_pid,
-  created_at, updated_at, owner, lease_until)
-  VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)\`);
+const insert = db && db.prepare(\`${INSERT_DELIVERY}\`);
 // Only the run that owns a row changes it: one taken over by another process stays theirs.
-const update = db && db.prepare(\`UPDATE deliveries SET state = ?, attempts = ?, attempt_list = ?,
-  last_status = ?, last_error = ?, next_attempt = ?, next_due_at = ?, owner_pid = ?, updated_at = ?,
-  lease_until = ? WHERE id = ? AND owner IS ?\`);
+const update = db && db.prepare(\`${UPDATE_DELIVERY}\`);
 const policy = db && db.prepare("UPDATE deliveries SET policy = ? WHERE id = ? AND owner IS ?");
 const remove = db && db.prepare("DELETE FROM deliveries WHERE id = ? AND owner IS ?");
 const lease = db && db.prepare(\`UPDATE deliveries SET lease_until = ? WHERE owner = ?

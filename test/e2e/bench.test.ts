@@ -190,4 +190,17 @@ describe("benchmarks (smoke run, tiny sizes)", () => {
     expect(results.raw.generate.OrderConfirmedEvent.deterministic).toBe(true);
     expect(results.raw.retries.lateness.early).toBe(0);
   }, 120_000);
+
+  it("store.js times SQLite's two writes per event alone, and refuses a bad --events", async () => {
+    const STORE = fileURLToPath(new URL("../bench/store.js", import.meta.url));
+    const ran = await runNode([STORE, "--events", "640"], { cwd: ROOT, timeoutMs: 60_000 });
+    expect(ran.code, ran.stderr).toBe(0);
+    const both = Number(/both writes\s+([\d.]+) µs/.exec(ran.stdout)?.[1]);
+    const ahead = Number(/write ahead alone\s+([\d.]+) µs/.exec(ran.stdout)?.[1]);
+    expect(both).toBeGreaterThan(0);
+    expect(ahead).toBeGreaterThan(0);
+    const bad = await runNode([STORE, "--events", "5"], { cwd: ROOT });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("usage: node test/bench/store.js");
+  });
 });
