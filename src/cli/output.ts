@@ -56,21 +56,41 @@ export function createWriter(stream: Writable = process.stdout): Writer {
 }
 
 const guarded = new WeakSet<NodeJS.WriteStream>();
+/** What stops the running command when its reader goes (see `whenPipeCloses`). */
+let onPipeClosed: (() => void) | undefined;
+/** A reader went and the running command was told: later writes to it fail quietly. */
+let pipeClosed = false;
 
 /**
- * Exit quietly (status 0) when a reader such as `head` closes the pipe. Each stream is guarded
- * when first used: touching `process.stderr` early would set it up (and cost start-up time) even
- * for commands that never write to it.
+ * Exit quietly (status 0) when a reader such as `head` closes the pipe, unless the running
+ * command does work that must end cleanly (see `whenPipeCloses`). Each stream is guarded when
+ * first used: touching `process.stderr` early would set it up (and cost start-up time) even for
+ * commands that never write to it.
  */
 export function guardBrokenPipe(stream: NodeJS.WriteStream = process.stdout): NodeJS.WriteStream {
   if (!guarded.has(stream)) {
     guarded.add(stream);
     stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      throw error;
+      if (error.code !== "EPIPE") throw error;
+      if (pipeClosed) return;
+      if (!onPipeClosed) process.exit(process.exitCode ?? 0);
+      pipeClosed = true;
+      onPipeClosed();
     });
   }
   return stream;
+}
+
+/**
+ * While a command sends or records (send, resume, listen…): a reader that closes the pipe
+ * (`send … | head -1`) stops it as Ctrl-C does, so what is pending is written to the store first
+ * and the exit status says it was stopped, instead of exiting at once with 0. Returns the undo.
+ */
+export function whenPipeCloses(stop: () => void): () => void {
+  onPipeClosed = stop;
+  return () => {
+    if (onPipeClosed === stop) onPipeClosed = undefined;
+  };
 }
 
 /** A line to stderr (messages for people: banners, warnings, progress). */

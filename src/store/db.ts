@@ -521,6 +521,23 @@ export class EventStore {
     return rows.map(toDelivery).sort((a, b) => (a.nextDueAt ?? 0) - (b.nextDueAt ?? 0));
   }
 
+  /**
+   * Claimed rows whose schedule is used up (stored pending after their last attempt, by a process
+   * gone before it wrote their end): dead, as Norce leaves them. Never sent again.
+   */
+  endExhausted(ids: readonly number[]): void {
+    const end = this.sql(
+      `UPDATE deliveries SET state = 'dead', next_attempt = NULL, next_due_at = NULL,
+       owner_pid = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND owner = ?`,
+    );
+    const now = Date.now();
+    this.run(() =>
+      this.db.transaction(() => {
+        for (const id of ids) end.run(now, id, this.owner);
+      })(),
+    );
+  }
+
   /** Give back claimed rows untouched (a run that stops before sending them). */
   releaseClaims(ids: readonly number[]): void {
     const release = this.sql(

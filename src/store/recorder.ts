@@ -129,7 +129,11 @@ export function recordDelivery(
     hooks: {
       onAttempt: (attempt) => {
         attempts.push(toAttemptRecord(attempt, run.secrets));
-        return watched ? save("pending", attempt.next).then(noop) : undefined;
+        if (!watched) return undefined;
+        // The attempt that ends it (answered, or the schedule used up) is written as the end:
+        // a process gone before `finish` leaves no pending row whose next attempt Norce never makes.
+        const state = attempt.ok ? "delivered" : attempt.next ? "pending" : "dead";
+        return save(state, attempt.next).then(noop);
       },
       onWait: (next) => save("pending", next).then(noop),
     },

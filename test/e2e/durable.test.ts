@@ -95,6 +95,29 @@ function startSend(cwd: string, args: readonly string[]) {
   return { child, exited, stderr: () => stderr };
 }
 
+/** `send --json` whose reader closes the pipe after `after` lines; resolves to how it ended. */
+function sendUntilReaderGoes(cwd: string, url: string, timeScale: string, after: number) {
+  const child = spawn(
+    process.execPath,
+    [BIN, "send", "OrderConfirmedEvent", "--to", url, "--time-scale", timeScale, "--json"],
+    { cwd, env: cliEnv() },
+  );
+  children.push(child);
+  child.stderr.resume();
+  let lines = 0;
+  let text = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    text += d;
+    while (text.includes("\n") && lines < after) {
+      text = text.slice(text.indexOf("\n") + 1);
+      if (++lines === after) child.stdout.destroy();
+    }
+  });
+  return new Promise<{ code: number | null; lines: number }>((resolve) =>
+    child.on("close", (code) => resolve({ code, lines })),
+  );
+}
+
 function storeRows(cwd: string, where = "1"): { message_id: string; state: string }[] {
   const db = new Database(join(cwd, ".norce-event", "events.db"), { readonly: true });
   try {
@@ -336,6 +359,42 @@ describe("nothing lost (built CLI)", () => {
     });
     expect(receiver.failed).toBe(1);
   }, 40_000);
+
+  it("a reader closing the pipe (send … | head -1) stops send as Ctrl-C does: exit 130, the event pending for resume", async () => {
+    const receiver = await countingReceiver();
+    const cwd = project();
+    const { code, lines } = await sendUntilReaderGoes(cwd, receiver.url, "1000", 1);
+    expect(lines).toBe(1);
+    expect(code).toBe(130);
+    const [row] = storeRows(cwd);
+    expect(row?.state).toBe("pending");
+    receiver.phase = "healthy";
+    const resumed = await runCli(["resume", "--time-scale", "1000"], { cwd });
+    expect(resumed.code).toBe(0);
+    expectEachResumedOnce(receiver);
+  });
+
+  it("the attempt that ends a delivery is stored as its end, and resume never sends after the 17th", async () => {
+    const receiver = await countingReceiver();
+    const cwd = project();
+    // All 17 attempts fail within milliseconds; the reader goes after the 17th line.
+    const { lines } = await sendUntilReaderGoes(cwd, receiver.url, "1000000", 17);
+    expect(lines).toBe(17);
+    expect(receiver.failed).toBe(17);
+    expect(storeRows(cwd).map((r) => r.state)).toEqual(["dead"]);
+    expect((await runCli(["resume"], { cwd })).stderr).toMatch(/nothing to resume/);
+    // A row left pending after its 17th attempt (by a build before this fix): dead, not sent.
+    const db = new Database(join(cwd, ".norce-event", "events.db"));
+    db.prepare(
+      "UPDATE deliveries SET state = 'pending', next_attempt = 18, next_due_at = ?, owner_pid = NULL",
+    ).run(Date.now());
+    db.close();
+    const resumed = await runCli(["resume"], { cwd });
+    expect(resumed.code).toBe(1);
+    expect(resumed.stdout).toContain("dead after 17 attempts");
+    expect(receiver.failed).toBe(17);
+    expect(storeRows(cwd).map((r) => r.state)).toEqual(["dead"]);
+  });
 
   it("a batch of large bodies that all end dead exits 1 (the 413 batch)", async () => {
     // Reads each body, then answers the eight together: 413, as a size-limited receiver would.

@@ -52,9 +52,30 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
     const store = await storeToRead(project, "resume");
     // Claimed in one transaction: another resume (or a live send) keeps what it holds, and two
     // resumes started at once split the rows between them instead of both sending each.
-    const pending = store.claimPending();
+    const claimed = store.claimPending();
     sayOwnedElsewhere(store.pending());
+    // Norce makes no attempt after the last retry: a row stored pending after it is dead.
+    const exhausted = claimed.filter((d) => resumeState(d).attemptsMade > d.policy.maxRetries);
+    if (exhausted.length > 0) {
+      store.endExhausted(exhausted.map((d) => d.id));
+      for (const d of exhausted)
+        print(
+          options.json
+            ? JSON.stringify({
+                kind: "summary",
+                type: d.type,
+                messageId: d.messageId,
+                outcome: "dead",
+                attempts: d.attempts,
+                lastStatus: d.lastStatus,
+                note: "its schedule was used up; not sent again",
+              })
+            : `✗ ${d.messageId}: dead after ${d.attempts} attempts (its schedule was used up; the store still had it pending). Not sent again.`,
+        );
+    }
+    const pending = claimed.filter((d) => !exhausted.includes(d));
     if (pending.length === 0) {
+      if (exhausted.length > 0) return EXIT_FAILED;
       say(`nothing to resume in ${store.path}`);
       return EXIT_OK;
     }
@@ -145,7 +166,9 @@ export async function runResume(options: ResumeOptions, globals: GlobalOptions):
       // What was not recorded, and what this run left pending, as the store holds it.
       await sayResume(store);
       if (outcomes.includes("interrupted")) return EXIT_INTERRUPTED;
-      return outcomes.every((o) => o === "delivered") ? EXIT_OK : EXIT_FAILED;
+      return outcomes.every((o) => o === "delivered") && exhausted.length === 0
+        ? EXIT_OK
+        : EXIT_FAILED;
     } finally {
       signal.dispose();
     }
