@@ -9,6 +9,7 @@
 // package root, as the modules they replace do, so paths made from import.meta.url (fixtures,
 // package.json, the inspector's page) are the same from both.
 // The library (dist/index.js, dist/receiver/) is not bundled: it is what `import` users load.
+import { rmSync } from "node:fs";
 import commonjs from "@rollup/plugin-commonjs";
 import { nodeResolve } from "@rollup/plugin-node-resolve";
 
@@ -21,7 +22,15 @@ export default {
     importer !== undefined &&
     (id.startsWith("node:") ||
       (!id.startsWith(".") && !id.startsWith("/") && !id.startsWith("\0") && !BUNDLED.has(id))),
-  plugins: [nodeResolve({ preferBuiltins: true }), commonjs()],
+  plugins: [
+    // The chunks' names carry a hash of their content: last build's would stay beside them.
+    {
+      name: "empty-the-bundle-folder",
+      buildStart: () => rmSync("dist/bundle", { recursive: true, force: true }),
+    },
+    nodeResolve({ preferBuiltins: true }),
+    commonjs(),
+  ],
   output: {
     dir: "dist/bundle",
     format: "es",

@@ -1,6 +1,6 @@
 /** The inspector's command-line surface: `listen --inspect` and `inspect`, through the built CLI. */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,7 +59,10 @@ describe("inspector on the command line", () => {
       mode: string;
       timeScale: number;
     };
-    expect(meta).toMatchObject({ mode: "store", timeScale: 1000 });
+    const { version } = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    );
+    expect(meta).toMatchObject({ mode: "store", timeScale: 1000, version });
     const list = (await (await fetch(`${url}api/events`)).json()) as {
       records: { type: string }[];
     };

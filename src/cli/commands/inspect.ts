@@ -1,5 +1,6 @@
 import { createPolicy } from "../../delivery/policy.js";
 import { DEFAULT_INSPECTOR_PORT, startInspector } from "../../inspector/server.js";
+import { packageVersion } from "../../shared/package.js";
 import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { say } from "../output.js";
@@ -21,6 +22,7 @@ export async function runInspect(options: InspectOptions, globals: GlobalOptions
       port: options.port,
       policy: createPolicy({ timeScale: options.timeScale }),
       timeScale: options.timeScale,
+      version: packageVersion(),
       onReplay: (info) =>
         say(
           info.outcome
