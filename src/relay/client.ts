@@ -12,7 +12,7 @@
  * Core code: nothing is printed; every state change goes to `onState`.
  */
 import { WebSocket } from "ws";
-import { timerOption } from "../shared/duration.js";
+import { checkIdleAfterPing, timerOption } from "../shared/duration.js";
 import { UsageError } from "../shared/errors.js";
 import {
   AUTH_HEADER,
@@ -156,6 +156,12 @@ export function connectRelay(options: ConnectRelayOptions): RelayConnection {
   const maxBackoff = timerOption("maxBackoffMs", options.maxBackoffMs, 30_000);
   const clockCheckMs = timerOption("clockCheckMs", options.clockCheckMs, 1000);
   const clockJumpMs = timerOption("clockJumpMs", options.clockJumpMs, 5000);
+  checkIdleAfterPing(idleMs, pingMs);
+  if (minBackoff > maxBackoff) {
+    throw new UsageError(
+      `minBackoffMs (${minBackoff}) must not be above maxBackoffMs (${maxBackoff})`,
+    );
+  }
   const emit = (state: RelayClientState) => options.onState?.(state);
   const wsUrl = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}${base.pathname.replace(/\/+$/, "")}/connect/${encodeURIComponent(options.channel)}`;
 

@@ -15,7 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import { timerOption } from "../shared/duration.js";
+import { checkIdleAfterPing, countOption, timerOption } from "../shared/duration.js";
 import { UsageError } from "../shared/errors.js";
 import {
   ADMIN_SCOPE,
@@ -128,12 +128,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const mode = options.mode ?? "buffered";
   const host = options.host ?? "127.0.0.1";
   const wantedPort = options.port ?? DEFAULT_RELAY_PORT;
-  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
-  const retentionMs = options.retentionMs ?? DEFAULT_RELAY_RETENTION_MS;
-  const maxWaiting = options.maxWaiting ?? 100_000;
+  const maxBody = countOption("maxBodyBytes", options.maxBodyBytes, 1024 * 1024);
+  // Not a timer (expiry runs every minute at most), so any whole number of ms above 0.
+  const retentionMs = countOption("retentionMs", options.retentionMs, DEFAULT_RELAY_RETENTION_MS);
+  const maxWaiting = countOption("maxWaiting", options.maxWaiting, 100_000);
   const pingMs = timerOption("pingIntervalMs", options.pingIntervalMs, 15_000);
   const idleMs = timerOption("idleTimeoutMs", options.idleTimeoutMs, 30_000);
   const liveMs = timerOption("liveTimeoutMs", options.liveTimeoutMs, 4500);
+  checkIdleAfterPing(idleMs, pingMs);
   const storePath = options.storePath ?? "relay.db";
   const queue = RelayQueue.open(storePath);
   const nonces = new NonceCache();

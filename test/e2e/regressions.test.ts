@@ -125,6 +125,34 @@ describe("regressions (built CLI)", () => {
     }
   });
 
+  it("relay timings that contradict each other are refused (exit 2) before anything listens", async () => {
+    const env = { NORCE_RELAY_SECRET: "s3cret-team-relay" };
+    for (const [args, message] of [
+      [
+        ["relay", "--idle-timeout", "200ms"],
+        "--idle-timeout (200ms) must be longer than --ping-interval (15s)",
+      ],
+      [["--retention", "0s", "relay"], "--retention must be more than zero for the relay"],
+      [
+        [
+          "listen",
+          "--relay",
+          "http://127.0.0.1:9",
+          "--channel",
+          "AAAAAAAAAAAAAAAAAAAAAA",
+          "--ping-interval",
+          "1m",
+        ],
+        "--idle-timeout (30s) must be longer than --ping-interval (1m)",
+      ],
+    ] as const) {
+      const result = await runCli([...args, "--port", "0"], { env });
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).not.toContain("listening on");
+    }
+  });
+
   it("listen --delay 24d says so in days in its banner, not in milliseconds", async () => {
     const listen = await startListen(["--delay", "24d", "--no-store"]);
     try {

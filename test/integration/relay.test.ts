@@ -222,6 +222,7 @@ describe("relay core", () => {
       clockCheckMs: 50,
       now: () => Date.now() + offset,
       minBackoffMs: 10_000,
+      maxBackoffMs: 10_000,
     });
     await until(() => states.some((s) => s.state === "connected"));
     offset = 3_600_000;
@@ -256,26 +257,39 @@ describe("relay core", () => {
     expect(r.status().channels[0]?.waiting).toBe(0);
   });
 
-  it("refuses a timer option of 0, below 0 or beyond one timer's reach, naming it (library)", async () => {
+  it("refuses a timer option below 1 ms or beyond one timer's reach, a count below 1, and timings that contradict each other, naming the option (library)", async () => {
     const { relay: r } = await relay();
-    const bad = [0, -1, Number.NaN, 2 ** 31, Number.POSITIVE_INFINITY];
     const onEvent = () => undefined;
-    for (const value of bad) {
-      await expect(
-        startRelay({
-          secret: SECRET,
-          port: 0,
-          storePath: join(dir(), "r.db"),
-          pingIntervalMs: value,
-        }),
-      ).rejects.toThrow(/pingIntervalMs must be above 0 and at most 2147483647 ms/);
-      expect(() =>
-        connectRelay({ url: r.url, channel: "c", secret: SECRET, idleTimeoutMs: value, onEvent }),
-      ).toThrow(/idleTimeoutMs must be above 0/);
+    const client = (extra: Partial<Parameters<typeof connectRelay>[0]>) => () =>
+      connectRelay({ url: r.url, channel: "c", secret: SECRET, onEvent, ...extra });
+    const server = (extra: Partial<Parameters<typeof startRelay>[0]>) =>
+      startRelay({ secret: SECRET, port: 0, storePath: join(dir(), "r.db"), ...extra });
+    for (const value of [0, 0.5, -1, Number.NaN, 2 ** 31, Number.POSITIVE_INFINITY]) {
+      await expect(server({ pingIntervalMs: value })).rejects.toThrow(
+        /pingIntervalMs must be from 1 to 2147483647 ms/,
+      );
+      expect(client({ idleTimeoutMs: value })).toThrow(/idleTimeoutMs must be from 1/);
     }
-    expect(() =>
-      connectRelay({ url: r.url, channel: "c", secret: SECRET, maxBackoffMs: 2 ** 31, onEvent }),
-    ).toThrow(/maxBackoffMs/);
+    expect(client({ pingIntervalMs: "100" as unknown as number })).toThrow(
+      "pingIntervalMs must be a number of milliseconds, not a string",
+    );
+    expect(client({ maxBackoffMs: 2 ** 31 })).toThrow(/maxBackoffMs/);
+    expect(client({ minBackoffMs: 2000, maxBackoffMs: 100 })).toThrow(
+      "minBackoffMs (2000) must not be above maxBackoffMs (100)",
+    );
+    expect(client({ pingIntervalMs: 15_000, idleTimeoutMs: 200 })).toThrow(
+      "idleTimeoutMs (200ms) must be longer than pingIntervalMs (15s)",
+    );
+    await expect(server({ pingIntervalMs: 15_000, idleTimeoutMs: 200 })).rejects.toThrow(
+      /idleTimeoutMs \(200ms\) must be longer/,
+    );
+    for (const name of ["retentionMs", "maxBodyBytes", "maxWaiting"] as const) {
+      for (const value of [0, -5, Number.NaN, 1.5]) {
+        await expect(server({ [name]: value })).rejects.toThrow(
+          `${name} must be a whole number of at least 1`,
+        );
+      }
+    }
   });
 });
 

@@ -16,7 +16,7 @@ import {
 import type { RelayClientState, RelayConnection } from "../../relay/client.js";
 import type { Exposed } from "../../relay/expose.js";
 import type { HandoffEvent } from "../../relay/handoff.js";
-import { formatDuration } from "../../shared/duration.js";
+import { checkIdleAfterPing, formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 import { packageVersion } from "../../shared/package.js";
 import { maskUrl } from "../../shared/secrets.js";
@@ -102,7 +102,13 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
           secret: relaySecret(undefined),
         }
       : undefined;
-  if (relayTarget) (await import("../../relay/client.js")).parseRelayUrl(relayTarget.url);
+  if (relayTarget) {
+    (await import("../../relay/client.js")).parseRelayUrl(relayTarget.url);
+    checkIdleAfterPing(options.idleTimeout, options.pingInterval, [
+      "--idle-timeout",
+      "--ping-interval",
+    ]);
+  }
   const exposeTool = options.expose;
   if (exposeTool) {
     (await import("../../relay/expose.js")).assertInstalled(exposeTool);

@@ -1,5 +1,5 @@
 import type { RelayLogEntry, RelayMode } from "../../relay/server.js";
-import { formatDuration } from "../../shared/duration.js";
+import { checkIdleAfterPing, formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
 import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
@@ -39,6 +39,15 @@ export async function runRelay(
         ? globals.store
         : "relay.db";
   const retentionMs = globals.retention ?? RETENTION_MS;
+  if (retentionMs < 1) {
+    throw new UsageError("--retention must be more than zero for the relay", {
+      hint: "events wait for a laptop this long, e.g. --retention 72h (the default)",
+    });
+  }
+  checkIdleAfterPing(options.idleTimeout, options.pingInterval, [
+    "--idle-timeout",
+    "--ping-interval",
+  ]);
   const out = createWriter();
   const { startRelay } = await import("../../relay/server.js");
   const relay = await startRelay({
