@@ -70,6 +70,8 @@ export interface Delivery<E extends NorceEvent = NorceEvent> {
   body?: string;
   /** When interrupted: the attempt that was due next, for `resume`. */
   pending?: NextAttempt;
+  /** Interrupted while `pending` was in flight: the receiver may have it (resume sends it again). */
+  cutInFlight?: boolean;
 }
 
 /** Where a stored, interrupted delivery left off. */
@@ -262,6 +264,7 @@ export async function runDelivery<E extends NorceEvent>(
     if (outcome.aborted) {
       delivery.outcome = "interrupted";
       delivery.pending = nextAttempt(policy, number, clock.now(), 0);
+      delivery.cutInFlight = true;
       return delivery;
     }
 

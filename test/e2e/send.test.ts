@@ -314,6 +314,33 @@ describe("norce-event send (built CLI)", () => {
     expect(code).toBe(130);
     expect(stdout).toContain("■ interrupted after 1 attempt: attempt #2 (due at +5s) was not sent");
   });
+
+  it("Ctrl-C while attempt #1 is in flight says it was cut short, not that it was not sent", async () => {
+    // A receiver that reads the request and never answers: the attempt is in flight.
+    receiver = await startReceiver(never());
+    const waiting = receiver;
+    const child = spawn(
+      process.execPath,
+      [BIN, "send", "OrderConfirmedEvent", "--to", receiver.url],
+      {
+        cwd: SCRATCH,
+        env: cliEnv(),
+      },
+    );
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    for (let i = 0; i < 200 && waiting.requests.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(waiting.requests.length).toBe(1);
+    child.kill("SIGINT");
+    expect(await closed).toBe(130);
+    expect(stdout).toContain(
+      "■ interrupted after 0 attempts: attempt #1 was cut short in flight (the receiver may have it; resume sends it again)",
+    );
+  });
 });
 
 describe("norce-event schedule", () => {

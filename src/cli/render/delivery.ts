@@ -116,9 +116,11 @@ export function formatOutcome(
     case "interrupted": {
       const pending = delivery.pending;
       return `${style.yellow("■ interrupted")} after ${plural(n, "attempt")}${
-        pending
-          ? `: attempt #${pending.attempt} (due at ${scheduleLabel(pending.scheduleMs)}) was not sent`
-          : ""
+        !pending
+          ? ""
+          : delivery.cutInFlight
+            ? `: attempt #${pending.attempt} was cut short in flight (the receiver may have it; resume sends it again)`
+            : `: attempt #${pending.attempt} (due at ${scheduleLabel(pending.scheduleMs)}) was not sent`
       }`;
     }
   }
