@@ -35,7 +35,7 @@ export function countOption(name: string, value: number | undefined, fallback: n
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
     throw new UsageError(
-      `${name} must be a whole number of at least 1 (got ${typeof value === "number" ? value : `a ${typeof value}`})`,
+      `${name} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER} (got ${typeof value === "number" ? value : `a ${typeof value}`})`,
     );
   }
   return value;
@@ -72,6 +72,11 @@ export function parseDuration(text: string, what = "duration"): number {
   for (const part of parts) {
     const [, amount, unit] = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/.exec(part)!;
     total += Number(amount) * UNITS[unit!]!;
+  }
+  if (!(total <= Number.MAX_SAFE_INTEGER)) {
+    throw new UsageError(`${what} "${text}" is too long`, {
+      hint: "durations go up to about 285,000 years (2^53 − 1 ms)",
+    });
   }
   return Math.round(total);
 }

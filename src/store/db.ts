@@ -371,11 +371,15 @@ export class EventStore {
     }
   }
 
-  /** Delete records last touched before `cutoff` (epoch ms); returns how many. */
+  /**
+   * Delete records last touched before `cutoff` (epoch ms); returns how many. A pending delivery
+   * is kept however old: `resume` still owes it its attempts (nothing lost, whatever --retention).
+   */
   removeOlderThan(cutoff: number): number {
     return this.run(() => {
       const removed =
-        this.sql("DELETE FROM deliveries WHERE updated_at < ?").run(cutoff).changes +
+        this.sql("DELETE FROM deliveries WHERE updated_at < ? AND state != 'pending'").run(cutoff)
+          .changes +
         this.sql("DELETE FROM received WHERE received_at < ?").run(cutoff).changes +
         this.sql("DELETE FROM scenario_events WHERE created_at < ?").run(cutoff).changes;
       // The feed of updates keeps its last 100,000: an inspector catches up from any of them.

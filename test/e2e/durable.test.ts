@@ -369,7 +369,8 @@ describe("nothing lost (built CLI)", () => {
     const [row] = storeRows(cwd);
     expect(row?.state).toBe("pending");
     receiver.phase = "healthy";
-    const resumed = await runCli(["resume", "--time-scale", "1000"], { cwd });
+    // However short the retention, a pending delivery is kept: resume still owes it.
+    const resumed = await runCli(["--retention", "0s", "resume", "--time-scale", "1000"], { cwd });
     expect(resumed.code).toBe(0);
     expectEachResumedOnce(receiver);
   });

@@ -133,6 +133,7 @@ describe("regressions (built CLI)", () => {
         "--idle-timeout (200ms) must be longer than --ping-interval (15s)",
       ],
       [["--retention", "0s", "relay"], "--retention must be more than zero for the relay"],
+      [["--retention", "3000000000h", "relay"], 'duration "3000000000h" is too long'],
       [
         [
           "listen",
