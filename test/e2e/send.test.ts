@@ -293,55 +293,54 @@ describe("norce-event send (built CLI)", () => {
 
   it("Ctrl-C while waiting for a retry prints what happened and exits 130", async () => {
     receiver = await startReceiver(accept(500));
-    const child = spawn(
-      process.execPath,
-      [BIN, "send", "OrderConfirmedEvent", "--to", receiver.url],
-      {
-        cwd: SCRATCH,
-        env: cliEnv(),
-      },
+    const send = spawnSend(receiver.url);
+    await send.output("retry #2");
+    send.child.kill("SIGINT");
+    expect(await send.closed).toBe(130);
+    expect(send.stdout()).toContain(
+      "■ interrupted after 1 attempt: attempt #2 (due at +5s) was not sent",
     );
-    let stdout = "";
-    let sent = false;
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-      if (!sent && stdout.includes("retry #2")) {
-        sent = true;
-        child.kill("SIGINT");
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    expect(code).toBe(130);
-    expect(stdout).toContain("■ interrupted after 1 attempt: attempt #2 (due at +5s) was not sent");
   });
 
   it("Ctrl-C while attempt #1 is in flight says it was cut short, not that it was not sent", async () => {
     // A receiver that reads the request and never answers: the attempt is in flight.
     receiver = await startReceiver(never());
     const waiting = receiver;
-    const child = spawn(
-      process.execPath,
-      [BIN, "send", "OrderConfirmedEvent", "--to", receiver.url],
-      {
-        cwd: SCRATCH,
-        env: cliEnv(),
-      },
-    );
-    let stdout = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const send = spawnSend(receiver.url);
     for (let i = 0; i < 200 && waiting.requests.length === 0; i++)
       await new Promise((r) => setTimeout(r, 10));
     expect(waiting.requests.length).toBe(1);
-    child.kill("SIGINT");
-    expect(await closed).toBe(130);
-    expect(stdout).toContain(
+    send.child.kill("SIGINT");
+    expect(await send.closed).toBe(130);
+    expect(send.stdout()).toContain(
       "■ interrupted after 0 attempts: attempt #1 was cut short in flight (the receiver may have it; resume sends it again)",
     );
   });
 });
+
+/** `send OrderConfirmedEvent --to url` as a child process, its stdout collected as it comes. */
+function spawnSend(url: string) {
+  const child = spawn(process.execPath, [BIN, "send", "OrderConfirmedEvent", "--to", url], {
+    cwd: SCRATCH,
+    env: cliEnv(),
+  });
+  let stdout = "";
+  const waiters: (() => void)[] = [];
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+  return {
+    child,
+    closed,
+    stdout: () => stdout,
+    /** Resolves once stdout contains `text`. */
+    async output(text: string): Promise<void> {
+      while (!stdout.includes(text)) await new Promise<void>((wake) => waiters.push(wake));
+    },
+  };
+}
 
 describe("norce-event schedule", () => {
   it("prints the 16 retries over about 22 hours, with real times at a time scale", async () => {
