@@ -234,13 +234,19 @@ Examples:
           "--forward-to <url>",
           "relay each event to your app and answer with its status (502 if it is down)",
         )
-        .option(
-          "--forward-timeout <duration>",
-          "give up on the --forward-to app after this long and answer 504 (Norce's timeout)",
-          positiveDuration,
-          5000,
+        .addOption(
+          new Option(
+            "--forward-timeout <duration>",
+            "give up on the --forward-to app after this long and answer 504 (Norce's timeout)",
+          )
+            .argParser(positiveDuration)
+            .default(5000, "5s"),
         )
-        .option("--max-body <size>", "larger bodies get 413", size, 1024 * 1024)
+        .addOption(
+          new Option("--max-body <size>", "larger bodies get 413")
+            .argParser(size)
+            .default(1024 * 1024, "1mb"),
+        )
         .option(
           "--time-scale <n>",
           "judge retry gaps against Norce's delays ÷ n (as send --time-scale); with --relay, also the app's retries",
@@ -501,11 +507,13 @@ Examples:
             "divide the gaps between steps and every backoff delay by n",
           ).argParser(decimal(0.000001)),
         )
-        .option(
-          "--max-gap <duration>",
-          "the longest real wait between two steps, whatever the gap (default 500ms)",
-          duration,
-          500,
+        .addOption(
+          new Option(
+            "--max-gap <duration>",
+            "the longest real wait between two steps, whatever the gap",
+          )
+            .argParser(duration)
+            .default(500, "500ms"),
         )
         .option("--json", "one JSON object per line: the plan, each attempt, a summary")
         .addHelpText(

@@ -35,6 +35,28 @@ describe("norce-event (built CLI)", () => {
     }
   });
 
+  it("every duration and size default in --help carries its unit (so it can be typed back)", async () => {
+    const option = /--([\w-]+) <(?:duration|size)>((?:(?!\n {2}-)[\s\S])*?)\(default: ([^)]*)\)/g;
+    let checked = 0;
+    for (const command of [
+      ["listen"],
+      ["relay"],
+      ["scenario", "run"],
+      ["send"],
+      ["test"],
+      ["replay"],
+    ]) {
+      const { stdout } = await runCli([...command, "--help"]);
+      for (const [, name, , shown] of stdout.matchAll(option)) {
+        checked++;
+        expect(shown, `${command.join(" ")} --${name}`).toMatch(
+          /^\d+(\.\d+)?(ms|s|m|h|d|b|kb|mb)$/,
+        );
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(8);
+  });
+
   it("--help lists the commands, one line each", async () => {
     const { code, stdout } = await runCli(["--help"]);
     expect(code).toBe(0);
