@@ -5,14 +5,19 @@
  */
 import { readFileSync } from "node:fs";
 
+let version: string | undefined;
+
+/** Read once per process (the CLI's `--version`, listen's banner and the inspector ask for it). */
 export function packageVersion(): string {
+  if (version !== undefined) return version;
   try {
-    return (
+    version = (
       JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
         version: string;
       }
     ).version;
   } catch {
-    return "";
+    version = "";
   }
+  return version;
 }

@@ -87,17 +87,14 @@ export function recordDelivery(
   let body: string | undefined = options.body;
   // A resumed row has its body; a new one gets it with its first write only.
   let written = options.resume !== undefined;
-  // A resumed row takes this run's policy with its first write (its scale may differ).
-  let rewritePolicy = options.resume !== undefined;
   const save = (
     state: "pending" | "delivered" | "dead",
     next?: { attempt: number; dueAt: number },
     owned = state === "pending",
+    rewritePolicy = false,
   ) => {
     const first = !written;
     written = true;
-    const policyChanged = rewritePolicy;
-    rewritePolicy = false;
     if (first) body ??= JSON.stringify(event.payload);
     return store.saveDelivery({
       ref,
@@ -109,12 +106,15 @@ export function recordDelivery(
       next,
       owned,
       createdAt,
-      ...(policyChanged ? { rewritePolicy: true } : {}),
+      ...(rewritePolicy ? { rewritePolicy: true } : {}),
     });
   };
 
+  // A resumed row's first write (this one) also takes this run's policy: its scale may differ.
   const ready =
-    watched || options.resume ? save("pending", options.resume?.next) : Promise.resolve(true);
+    watched || options.resume
+      ? save("pending", options.resume?.next, true, options.resume !== undefined)
+      : Promise.resolve(true);
 
   return {
     ready,

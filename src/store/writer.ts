@@ -89,7 +89,6 @@ try {
 } catch (error) {
   parentPort.postMessage({ fatal: { message: error.message, code: error.code } });
 }
-// A body may arrive as bytes (a large one): CAST keeps it TEXT without copying it into this heap.
 const insert = db && db.prepare(\`${INSERT_DELIVERY}\`);
 // Only the run that owns a row changes it: one taken over by another process stays theirs.
 const update = db && db.prepare(\`${UPDATE_DELIVERY}\`);
@@ -142,7 +141,7 @@ const apply = db && db.transaction((ops) => {
       const id = rows.get(key);
       if (id !== undefined) {
         update.run(op[4], op[5], op[6], op[7], op[8], op[9], op[10], op[11], op[12], op[13], id, op[3]);
-        if (op[0] === "update" && op.length > 14) policy.run(op[14], id, op[3]);
+        if (op[0] === "update" && op.length > ${FINAL_WIDTH}) policy.run(op[${FINAL_WIDTH}], id, op[3]);
         if (op[2]) rows.delete(key);
       } else if (op[0] === "save") {
         const info = insert.run(op[14], op[15], op[16], op[17], bytes(op[18]), op[19], op[4], op[5],
