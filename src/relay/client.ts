@@ -12,8 +12,8 @@
  * Core code: nothing is printed; every state change goes to `onState`.
  */
 import { WebSocket } from "ws";
-import { checkIdleAfterPing, timerOption } from "../shared/duration.js";
 import { UsageError } from "../shared/errors.js";
+import { checkIdleAfterPing, timerOption } from "../shared/limits.js";
 import {
   AUTH_HEADER,
   type ClientFrame,

@@ -15,8 +15,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import { checkIdleAfterPing, countOption, timerOption } from "../shared/duration.js";
 import { UsageError } from "../shared/errors.js";
+import { checkIdleAfterPing, countOption, timerOption } from "../shared/limits.js";
 import {
   ADMIN_SCOPE,
   AUTH_HEADER,

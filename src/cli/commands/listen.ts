@@ -16,8 +16,9 @@ import {
 import type { RelayClientState, RelayConnection } from "../../relay/client.js";
 import type { Exposed } from "../../relay/expose.js";
 import type { HandoffEvent } from "../../relay/handoff.js";
-import { checkIdleAfterPing, formatDuration } from "../../shared/duration.js";
+import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
+import { checkIdleAfterPing } from "../../shared/limits.js";
 import { packageVersion } from "../../shared/package.js";
 import { maskUrl } from "../../shared/secrets.js";
 import { parseTargetUrl } from "../../shared/url.js";

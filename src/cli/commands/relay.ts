@@ -1,6 +1,7 @@
 import type { RelayLogEntry, RelayMode } from "../../relay/server.js";
-import { checkIdleAfterPing, formatDuration } from "../../shared/duration.js";
+import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
+import { checkIdleAfterPing } from "../../shared/limits.js";
 import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { createWriter, say } from "../output.js";
