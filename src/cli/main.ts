@@ -23,9 +23,11 @@ import { safeBlock } from "./render/safe.js";
 /** Run the CLI with `argv` (without node and script). Resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   guardBrokenPipe();
-  const program = buildProgram(argv);
+  const first = buildProgram(argv);
+  const args = nestedHelp(argv, first);
+  const program = args === argv ? first : buildProgram(args);
   try {
-    await program.parseAsync([...argv], { from: "user" });
+    await program.parseAsync(args, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -49,16 +51,37 @@ function defineCommand(
   if (configure) configureCommand(command);
 }
 
-/** The command the arguments name (after global options), if any; `help <command>` names it too. */
-function commandIn(argv: readonly string[]): string | undefined {
-  const valued = new Set(["--config", "--store", "--retention"]);
-  const words: string[] = [];
+/** Global options that take a value: the word after them is not a command. */
+const VALUED = new Set(["--config", "--store", "--retention"]);
+
+/** Where the words that are not options are in `argv` (after global options and their values). */
+function wordsIn(argv: readonly string[]): number[] {
+  const at: number[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (valued.has(arg)) i++;
-    else if (!arg.startsWith("-")) words.push(arg);
+    if (VALUED.has(arg)) i++;
+    else if (!arg.startsWith("-")) at.push(i);
   }
+  return at;
+}
+
+/** The command the arguments name (after global options), if any; `help <command>` names it too. */
+function commandIn(argv: readonly string[]): string | undefined {
+  const words = wordsIn(argv).map((i) => argv[i]!);
   return words[0] === "help" ? words[1] : words[0];
+}
+
+/**
+ * `help relay channel` as `relay channel --help`: commander's help command looks one level down
+ * only, and would show the relay's help for it.
+ */
+function nestedHelp(argv: readonly string[], program: Command): readonly string[] {
+  const at = wordsIn(argv);
+  const words = at.map((i) => argv[i]!);
+  if (words.length < 3 || words[0] !== "help") return argv;
+  const command = program.commands.find((c) => c.name() === words[1]);
+  if (!command?.commands.some((c) => c.name() === words[2])) return argv;
+  return [...argv.filter((_, i) => i !== at[0]), "--help"];
 }
 
 /**
@@ -298,7 +321,16 @@ Ctrl-C stops it and prints a summary; that is its normal end, so the exit status
         )
         .action(async (options, command: Command) => {
           const { runListen } = await import("./commands/listen.js");
-          finish(await runListen(options, globals(command)));
+          const relayFlags = (
+            [
+              ["takeover", "--takeover"],
+              ["pingInterval", "--ping-interval"],
+              ["idleTimeout", "--idle-timeout"],
+            ] as const
+          )
+            .filter(([key]) => command.getOptionValueSource(key) === "cli")
+            .map(([, flag]) => flag);
+          finish(await runListen({ ...options, relayFlags }, globals(command)));
         }),
   );
 
@@ -372,7 +404,10 @@ Examples:
         .action(async (options, command: Command) => {
           const { runRelay } = await import("./commands/relay.js");
           finish(await runRelay(options, globals(command)));
-        });
+        })
+        // relay runs a server itself and has subcommands: commander adds `help` only to a
+        // command without an action, so `relay help` would be taken as an argument to the server.
+        .helpCommand("help [command]", "show help for a relay command");
       const channel = cmd.command("channel").description("channels: one per laptop (or team)");
       channel
         .command("create")

@@ -57,6 +57,27 @@ describe("norce-event (built CLI)", () => {
     expect(checked).toBeGreaterThanOrEqual(8);
   });
 
+  it("help reaches nested commands: relay help [command], help relay channel create, help scenario run", async () => {
+    const cases: [string[], string][] = [
+      // relay runs a server and has subcommands: `help` was taken as an argument to the server.
+      [["relay", "help"], "Usage: norce-event relay [options] [command]"],
+      [["relay", "help", "status"], "Usage: norce-event relay status [options]"],
+      // `help a b` showed a's help: commander's help command looks one level down only.
+      [["help", "relay", "channel"], "Usage: norce-event relay channel [options] [command]"],
+      [["help", "relay", "channel", "create"], "Usage: norce-event relay channel create [options]"],
+      [["--store", "x.db", "help", "scenario", "run"], "Usage: norce-event scenario run [options]"],
+      [["help", "send"], "Usage: norce-event send [options] [type]"],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args)));
+    for (const [i, [args, usage]] of cases.entries()) {
+      expect(results[i]!.stderr, args.join(" ")).toBe("");
+      expect(results[i]!.stdout.split("\n")[0], args.join(" ")).toContain(usage);
+      expect(results[i]!.code, args.join(" ")).toBe(0);
+    }
+    // An unknown relay command is a usage error, not a relay started.
+    expect((await runCli(["relay", "help", "nope"])).code).toBe(2);
+  });
+
   it("--help lists the commands, one line each", async () => {
     const { code, stdout } = await runCli(["--help"]);
     expect(code).toBe(0);
