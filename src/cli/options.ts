@@ -28,12 +28,15 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+
 /** A decimal number within bounds (e.g. `--fail-rate 0.25`, `--time-scale 3600`). */
 export function decimal(min: number, max = Number.POSITIVE_INFINITY) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === "" || Number.isNaN(n)) {
-      throw new InvalidArgumentError(`"${value}" is not a number.`);
+    // Written in decimal, as typed: Number() also reads 0x10, 0b1 and 0o7.
+    if (!DECIMAL.test(value) || Number.isNaN(n)) {
+      throw new InvalidArgumentError(`"${value}" is not a decimal number.`);
     }
     if (!Number.isFinite(n)) {
       throw new InvalidArgumentError(`"${value}" is not a finite number.`);

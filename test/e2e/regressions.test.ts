@@ -146,6 +146,12 @@ describe("regressions (built CLI)", () => {
         ],
         "--idle-timeout (30s) must be longer than --ping-interval (1m)",
       ],
+      // The relay's own options without a relay were accepted and did nothing.
+      [["listen", "--ping-interval", "5s"], "--ping-interval only applies with --relay"],
+      [
+        ["listen", "--takeover", "--idle-timeout", "9s"],
+        "--takeover and --idle-timeout only apply with --relay",
+      ],
     ] as const) {
       const result = await runCli([...args, "--port", "0"], { env });
       expect(result.code, args.join(" ")).toBe(2);
@@ -168,6 +174,24 @@ describe("regressions (built CLI)", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("\\u001b[2J\\u001b[31mX\\u0007");
     expect(result.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+  });
+
+  it("a number option takes decimal notation only: --time-scale 0x10 or --fail-rate 0b1 is a usage error", async () => {
+    const cases: [string[], string][] = [
+      [[...SEND_NOWHERE, "--time-scale", "0x10"], '"0x10" is not a decimal number'],
+      [[...SEND_NOWHERE, "--time-scale", "0o7"], '"0o7" is not a decimal number'],
+      [[...SEND_NOWHERE, "--time-scale", "1e999"], '"1e999" is not a finite number'],
+      [["listen", "--fail-rate", "0b1", "--port", "0"], '"0b1" is not a decimal number'],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      expect(results[i]!.code, args.join(" ")).toBe(2);
+      expect(results[i]!.stderr, args.join(" ")).toContain(message);
+    }
+    // Decimal forms still read as before: a fraction, an exponent, a leading dot.
+    const dry = await runCli([...SEND_NOWHERE, "--time-scale", "3.6e3", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect((await runCli([...SEND_NOWHERE, "--time-scale", ".5", "--dry-run"])).code).toBe(0);
   });
 
   it("test -H resolves ${VAR} as send does, and an unset one is a usage error", async () => {

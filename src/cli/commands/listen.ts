@@ -65,6 +65,8 @@ export interface ListenOptions {
   expose?: "cloudflared" | "ngrok";
   pingInterval: number;
   idleTimeout: number;
+  /** The relay's own options typed on the command line (not defaults), as typed: `--takeover`. */
+  relayFlags?: readonly string[];
 }
 
 export async function runListen(options: ListenOptions, globals: GlobalOptions): Promise<number> {
@@ -103,6 +105,15 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
           secret: relaySecret(undefined),
         }
       : undefined;
+  if (!relayTarget && options.relayFlags?.length) {
+    const flags = options.relayFlags;
+    throw new UsageError(
+      `${flags.join(" and ")} only ${flags.length === 1 ? "applies" : "apply"} with --relay`,
+      {
+        hint: `add --relay <url>, or --relay alone for the config's relay.url, or leave ${flags.length === 1 ? "it" : "them"} out`,
+      },
+    );
+  }
   if (relayTarget) {
     (await import("../../relay/client.js")).parseRelayUrl(relayTarget.url);
     checkIdleAfterPing(options.idleTimeout, options.pingInterval, [
