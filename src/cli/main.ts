@@ -3,7 +3,9 @@
  * it runs, so `norce-event --help` costs little more than starting Node.
  */
 import { Command, CommanderError, Option } from "commander";
+import { UsageError } from "../shared/errors.js";
 import { packageVersion } from "../shared/package.js";
+import { closest } from "../shared/text.js";
 import { reportError } from "./errors.js";
 import type { GlobalOptions } from "./globals.js";
 import {
@@ -23,10 +25,10 @@ import { safeBlock } from "./render/safe.js";
 /** Run the CLI with `argv` (without node and script). Resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   guardBrokenPipe();
-  const first = buildProgram(argv);
-  const args = nestedHelp(argv, first);
-  const program = args === argv ? first : buildProgram(args);
   try {
+    const first = buildProgram(argv);
+    const args = helpFor(argv, first);
+    const program = args === argv ? first : buildProgram(args);
     await program.parseAsync(args, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
@@ -51,6 +53,13 @@ function defineCommand(
   if (configure) configureCommand(command);
 }
 
+/** Which of these options (key, flag) were typed on the command line, not defaults: their flags. */
+function typedFlags(command: Command, options: readonly (readonly [string, string])[]): string[] {
+  return options
+    .filter(([key]) => command.getOptionValueSource(key) === "cli")
+    .map(([, flag]) => flag);
+}
+
 /** Global options that take a value: the word after them is not a command. */
 const VALUED = new Set(["--config", "--store", "--retention"]);
 
@@ -72,16 +81,60 @@ function commandIn(argv: readonly string[]): string | undefined {
 }
 
 /**
- * `help relay channel` as `relay channel --help`: commander's help command looks one level down
- * only, and would show the relay's help for it.
+ * `help` in a command path, wherever it is (`help relay channel create`, `relay help status`,
+ * `relay channel help create`), as `<path> --help`: commander's help command looks one level down
+ * only, ignores what follows, and says nothing of a name it does not know. An unknown name is a
+ * usage error naming it. Left to commander: no `help`, or an option before it inside the path.
  */
-function nestedHelp(argv: readonly string[], program: Command): readonly string[] {
-  const at = wordsIn(argv);
-  const words = at.map((i) => argv[i]!);
-  if (words.length < 3 || words[0] !== "help") return argv;
-  const command = program.commands.find((c) => c.name() === words[1]);
-  if (!command?.commands.some((c) => c.name() === words[2])) return argv;
-  return [...argv.filter((_, i) => i !== at[0]), "--help"];
+function helpFor(argv: readonly string[], program: Command): readonly string[] {
+  const globalOptions: string[] = [];
+  const path: string[] = [];
+  let current = program;
+  let asked = false;
+  // After `help`, an option's value may follow it (`help relay --port 0 status`): not a command.
+  let maybeValue = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const afterOption = maybeValue;
+    maybeValue = false;
+    if (arg.startsWith("-")) {
+      if (asked) {
+        // `help relay -h`: the help is asked for already.
+        maybeValue = !arg.includes("=");
+        continue;
+      }
+      if (path.length > 0) return argv;
+      globalOptions.push(arg);
+      if (VALUED.has(arg) && i + 1 < argv.length) globalOptions.push(argv[++i]!);
+      continue;
+    }
+    if (arg === "help") {
+      asked = true;
+      continue;
+    }
+    const next = current.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (next) {
+      current = next;
+      path.push(arg);
+      continue;
+    }
+    if (!asked) return argv; // an argument, not a command: `send OrderConfirmedEvent …`
+    if (afterOption) continue;
+    const named = ["norce-event", ...path].join(" ");
+    const names = current.commands.map((c) => c.name());
+    const suggestion = closest(arg, names);
+    throw new UsageError(
+      names.length > 0
+        ? `unknown command '${arg}' for ${named}`
+        : `${named} has no commands; '${arg}' is not one`,
+      {
+        hint: suggestion
+          ? `did you mean ${named} ${suggestion}?`
+          : `${named} --help lists ${names.length > 0 ? "its commands" : "its options"}`,
+      },
+    );
+  }
+  return asked ? [...globalOptions, ...path, "--help"] : argv;
 }
 
 /**
@@ -321,15 +374,11 @@ Ctrl-C stops it and prints a summary; that is its normal end, so the exit status
         )
         .action(async (options, command: Command) => {
           const { runListen } = await import("./commands/listen.js");
-          const relayFlags = (
-            [
-              ["takeover", "--takeover"],
-              ["pingInterval", "--ping-interval"],
-              ["idleTimeout", "--idle-timeout"],
-            ] as const
-          )
-            .filter(([key]) => command.getOptionValueSource(key) === "cli")
-            .map(([, flag]) => flag);
+          const relayFlags = typedFlags(command, [
+            ["takeover", "--takeover"],
+            ["pingInterval", "--ping-interval"],
+            ["idleTimeout", "--idle-timeout"],
+          ]);
           finish(await runListen({ ...options, relayFlags }, globals(command)));
         }),
   );
@@ -403,7 +452,11 @@ Examples:
         )
         .action(async (options, command: Command) => {
           const { runRelay } = await import("./commands/relay.js");
-          finish(await runRelay(options, globals(command)));
+          const typed = typedFlags(command, [
+            ["pingInterval", "--ping-interval"],
+            ["idleTimeout", "--idle-timeout"],
+          ]);
+          finish(await runRelay({ ...options, typed }, globals(command)));
         })
         // relay runs a server itself and has subcommands: commander adds `help` only to a
         // command without an action, so `relay help` would be taken as an argument to the server.

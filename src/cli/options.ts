@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from "commander";
 import { MAX_TIMER_MS, parseDuration } from "../shared/duration.js";
 import { UsageError } from "../shared/errors.js";
+import { isDecimal, isWholeNumber } from "../shared/numbers.js";
 
 /** A repeatable option: `-H a -H b` → `["a", "b"]`. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -11,7 +12,7 @@ export function collect(value: string, previous: string[] = []): string[] {
 /** A whole number within bounds. */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
-    if (!/^\s*-?\d+\s*$/.test(value)) {
+    if (!isWholeNumber(value)) {
       throw new InvalidArgumentError(`"${value}" is not a whole number.`);
     }
     const n = Number(value);
@@ -28,14 +29,12 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
-
 /** A decimal number within bounds (e.g. `--fail-rate 0.25`, `--time-scale 3600`). */
 export function decimal(min: number, max = Number.POSITIVE_INFINITY) {
   return (value: string): number => {
     const n = Number(value);
     // Written in decimal, as typed: Number() also reads 0x10, 0b1 and 0o7.
-    if (!DECIMAL.test(value) || Number.isNaN(n)) {
+    if (!isDecimal(value) || Number.isNaN(n)) {
       throw new InvalidArgumentError(`"${value}" is not a decimal number.`);
     }
     if (!Number.isFinite(n)) {

@@ -3,6 +3,7 @@
  * NORCE_RELAY_SECRET) and the relay/channel (flags, then `relay` in norce-event.config.json).
  */
 import { UsageError } from "../shared/errors.js";
+import { checkIdleAfterPing } from "../shared/limits.js";
 import type { LoadedConfig } from "../store/config.js";
 
 export const SECRET_ENV = "NORCE_RELAY_SECRET";
@@ -69,4 +70,20 @@ export function relayChannelFrom(
 /** A relay URL plus a path of its, e.g. the ingest URL. */
 export function relayPath(base: URL, path: string): string {
   return `${base.origin}${base.pathname.replace(/\/+$/, "")}${path}`;
+}
+
+/**
+ * The relay's connection timings checked against each other, named as the user gave them: an
+ * option not typed is named as the default (`--idle-timeout 9s` against "the default
+ * --ping-interval (15s)").
+ */
+export function checkRelayTimings(
+  options: { idleTimeout: number; pingInterval: number },
+  typed: readonly string[],
+): void {
+  const named = (flag: string) => (typed.includes(flag) ? flag : `the default ${flag}`);
+  checkIdleAfterPing(options.idleTimeout, options.pingInterval, [
+    named("--idle-timeout"),
+    named("--ping-interval"),
+  ]);
 }

@@ -3,6 +3,7 @@
  * Values from `--set` are coerced to the schema's type, so `--set OrderId=42` is a number.
  */
 import { InvalidPayloadError, UsageError } from "../shared/errors.js";
+import { isDecimal, isWholeNumber } from "../shared/numbers.js";
 import { closest } from "../shared/text.js";
 import type { EventTypeInfo, PropertySchema } from "./catalog.js";
 import { validatePayload } from "./validator.js";
@@ -142,10 +143,11 @@ function coerce(info: EventTypeInfo, name: string, raw: string, allowInvalid: bo
   if (raw === "null") return allowInvalid ? null : fail(describeType(schema));
   switch (schema.type) {
     case "integer":
-      return /^-?\d+$/.test(raw.trim()) ? Number(raw) : fail(describeType(schema));
+      return isWholeNumber(raw) ? Number(raw) : fail(describeType(schema));
     case "number": {
+      // Decimal notation only: Number() also reads 0x10 as 16.
       const value = Number(raw);
-      return raw.trim() !== "" && Number.isFinite(value) ? value : fail(describeType(schema));
+      return isDecimal(raw) && Number.isFinite(value) ? value : fail(describeType(schema));
     }
     case "boolean":
       return raw === "true" ? true : raw === "false" ? false : fail("a boolean (true or false)");

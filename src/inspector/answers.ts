@@ -7,6 +7,7 @@ import { parseHeader } from "../delivery/headers.js";
 import { createResponder, type ResponderOptions } from "../listener/responders.js";
 import type { Responder } from "../listener/server.js";
 import { UsageError } from "../shared/errors.js";
+import { numberFrom } from "../shared/numbers.js";
 import type { AnswerControl } from "./server.js";
 import type { AnswerSettings } from "./web/types.js";
 
@@ -73,13 +74,13 @@ export function createSwitchableResponder(
 /** Settings from the page, checked as the command line checks its options. */
 function checkSettings(s: AnswerSettings): AnswerSettings {
   const whole = (value: unknown, name: string, min: number, max: number): number => {
-    const n = Number(value);
+    const n = numberFrom(value, true);
     if (!Number.isInteger(n) || n < min || n > max) {
       throw new UsageError(`${name} must be a whole number from ${min} to ${max}`);
     }
     return n;
   };
-  const rate = Number(s.failRate);
+  const rate = numberFrom(s.failRate);
   if (!Number.isFinite(rate) || rate < 0 || rate > 1) {
     throw new UsageError("fail rate must be from 0 to 1");
   }

@@ -395,7 +395,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     if (existing && !takeover && Date.now() - existing.lastHeard < idleMs) {
       return refuse(
         409,
-        "another laptop is connected to this channel (use --takeover to replace it)",
+        // The laptop's own hint names --takeover; this text is for any other client.
+        "another laptop is connected to this channel (connect with ?takeover=1 to replace it)",
         channel,
       );
     }

@@ -67,6 +67,12 @@ describe("norce-event (built CLI)", () => {
       [["help", "relay", "channel", "create"], "Usage: norce-event relay channel create [options]"],
       [["--store", "x.db", "help", "scenario", "run"], "Usage: norce-event scenario run [options]"],
       [["help", "send"], "Usage: norce-event send [options] [type]"],
+      // The deepest command named, wherever `help` is and whatever options come after it.
+      [["relay", "help", "channel", "create"], "Usage: norce-event relay channel create [options]"],
+      [["relay", "channel", "help", "create"], "Usage: norce-event relay channel create [options]"],
+      [["help", "scenario", "help", "run"], "Usage: norce-event scenario run [options]"],
+      [["help", "relay", "--port", "0", "status"], "Usage: norce-event relay status [options]"],
+      [["help", "help"], "Usage: norce-event [options] [command]"],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args)));
     for (const [i, [args, usage]] of cases.entries()) {
@@ -74,8 +80,22 @@ describe("norce-event (built CLI)", () => {
       expect(results[i]!.stdout.split("\n")[0], args.join(" ")).toContain(usage);
       expect(results[i]!.code, args.join(" ")).toBe(0);
     }
-    // An unknown relay command is a usage error, not a relay started.
-    expect((await runCli(["relay", "help", "nope"])).code).toBe(2);
+    // A name help does not know is a usage error that says so (commander printed its whole
+    // usage to stderr, or the parent's help with exit 0), with the closest name when there is one.
+    const unknown: [string[], string][] = [
+      [["relay", "help", "nope"], "error: unknown command 'nope' for norce-event relay"],
+      [["help", "bogus"], "error: unknown command 'bogus' for norce-event"],
+      [["help", "relya"], "did you mean norce-event relay?"],
+      [["help", "relay", "chanel"], "did you mean norce-event relay channel?"],
+      [["help", "send", "bogus"], "norce-event send has no commands; 'bogus' is not one"],
+    ];
+    const refused = await Promise.all(unknown.map(([args]) => runCli(args)));
+    for (const [i, [args, message]] of unknown.entries()) {
+      expect(refused[i]!.code, args.join(" ")).toBe(2);
+      expect(refused[i]!.stderr, args.join(" ")).toContain(message);
+      expect(refused[i]!.stderr, args.join(" ")).not.toContain("Usage:");
+      expect(refused[i]!.stdout, args.join(" ")).toBe("");
+    }
   });
 
   it("--help lists the commands, one line each", async () => {

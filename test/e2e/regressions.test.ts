@@ -130,7 +130,7 @@ describe("regressions (built CLI)", () => {
     for (const [args, message] of [
       [
         ["relay", "--idle-timeout", "200ms"],
-        "--idle-timeout (200ms) must be longer than --ping-interval (15s)",
+        "--idle-timeout (200ms) must be longer than the default --ping-interval (15s)",
       ],
       [["--retention", "0s", "relay"], "--retention must be more than zero for the relay"],
       [["--retention", "3000000000h", "relay"], 'duration "3000000000h" is too long'],
@@ -144,13 +144,34 @@ describe("regressions (built CLI)", () => {
           "--ping-interval",
           "1m",
         ],
-        "--idle-timeout (30s) must be longer than --ping-interval (1m)",
+        "the default --idle-timeout (30s) must be longer than --ping-interval (1m)",
       ],
       // The relay's own options without a relay were accepted and did nothing.
       [["listen", "--ping-interval", "5s"], "--ping-interval only applies with --relay"],
       [
         ["listen", "--takeover", "--idle-timeout", "9s"],
         "--takeover and --idle-timeout only apply with --relay",
+      ],
+      [
+        ["listen", "--takeover", "--ping-interval", "5s", "--idle-timeout", "9s"],
+        "--takeover, --ping-interval and --idle-timeout only apply with --relay",
+      ],
+      // An option left to its default is named as the default: the user never typed it.
+      [
+        [
+          "listen",
+          "--relay",
+          "http://127.0.0.1:9",
+          "--channel",
+          "AAAAAAAAAAAAAAAAAAAAAA",
+          "--idle-timeout",
+          "9s",
+        ],
+        "--idle-timeout (9s) must be longer than the default --ping-interval (15s)",
+      ],
+      [
+        ["relay", "--ping-interval", "40s"],
+        "the default --idle-timeout (30s) must be longer than --ping-interval (40s)",
       ],
     ] as const) {
       const result = await runCli([...args, "--port", "0"], { env });
@@ -188,6 +209,18 @@ describe("regressions (built CLI)", () => {
       expect(results[i]!.code, args.join(" ")).toBe(2);
       expect(results[i]!.stderr, args.join(" ")).toContain(message);
     }
+    // --set reads a number the same way: Amount=0x10 was sent as 16.
+    const hex = await runCli([
+      "send",
+      "OrderPaymentReceivedEvent",
+      "--to",
+      "http://127.0.0.1:9/receiver",
+      "--dry-run",
+      "--set",
+      "Amount=0x10",
+    ]);
+    expect(hex.code).toBe(2);
+    expect(hex.stderr).toContain("cannot set Amount=0x10: Amount is a number");
     // Decimal forms still read as before: a fraction, an exponent, a leading dot.
     const dry = await runCli([...SEND_NOWHERE, "--time-scale", "3.6e3", "--dry-run"]);
     expect(dry.code).toBe(0);

@@ -365,7 +365,11 @@ describe("norce-event relay + listen --relay", () => {
     await one.waitFor("relay: connected");
     const two = startListen(dir, ["--relay"]);
     expect(await two.exited()).toBe(2);
-    expect(two.stderr()).toMatch(/another laptop is connected.*--takeover/);
+    expect(two.stderr()).toMatch(
+      /another laptop is connected.*\(409\) \(stop the other listener, or add --takeover\)/,
+    );
+    // Said once: the relay's own text names its query parameter, the laptop's hint the flag.
+    expect(two.stderr().match(/--takeover/g)).toHaveLength(1);
     const three = startListen(dir, ["--relay", "--takeover"]);
     await three.waitFor("relay: connected");
     expect(await one.exited()).toBe(2);

@@ -319,5 +319,26 @@ describe("inspector HTTP", () => {
     });
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).error).toContain("status");
+    // Numbers as strings are read as the command line reads them: decimal only (0x1F4 was 500).
+    for (const [body, what] of [
+      [{ status: "0x1F4" }, "status"],
+      [{ failRate: "0x1" }, "fail rate"],
+      [{ failFirst: "0b11" }, "fail-first"],
+      [{ delayMs: "0x10" }, "delay"],
+      [{ failRate: "  " }, "fail rate"],
+    ] as const) {
+      const refused = await call(inspector.port, "/api/answers", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-inspector-token": inspector.token,
+          origin: `http://localhost:${inspector.port}`,
+        },
+        body: JSON.stringify(body),
+      });
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(JSON.parse(refused.body).error).toContain(what);
+    }
+    expect(answers.get().status).toBe(503);
   });
 });

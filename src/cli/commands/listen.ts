@@ -18,16 +18,21 @@ import type { Exposed } from "../../relay/expose.js";
 import type { HandoffEvent } from "../../relay/handoff.js";
 import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
-import { checkIdleAfterPing } from "../../shared/limits.js";
 import { packageVersion } from "../../shared/package.js";
 import { maskUrl } from "../../shared/secrets.js";
+import { listOf } from "../../shared/text.js";
 import { parseTargetUrl } from "../../shared/url.js";
 import type { ReceivedRecord } from "../../store/db.js";
 import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { createWriter, say } from "../output.js";
 import { loadProject } from "../project.js";
-import { relayChannelFrom, relaySecret, relayUrlFrom } from "../relay-options.js";
+import {
+  checkRelayTimings,
+  relayChannelFrom,
+  relaySecret,
+  relayUrlFrom,
+} from "../relay-options.js";
 import { formatAttemptLine, formatOutcome, plainStyle } from "../render/delivery.js";
 import {
   formatReceived,
@@ -108,7 +113,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   if (!relayTarget && options.relayFlags?.length) {
     const flags = options.relayFlags;
     throw new UsageError(
-      `${flags.join(" and ")} only ${flags.length === 1 ? "applies" : "apply"} with --relay`,
+      `${listOf(flags)} only ${flags.length === 1 ? "applies" : "apply"} with --relay`,
       {
         hint: `add --relay <url>, or --relay alone for the config's relay.url, or leave ${flags.length === 1 ? "it" : "them"} out`,
       },
@@ -116,10 +121,7 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   }
   if (relayTarget) {
     (await import("../../relay/client.js")).parseRelayUrl(relayTarget.url);
-    checkIdleAfterPing(options.idleTimeout, options.pingInterval, [
-      "--idle-timeout",
-      "--ping-interval",
-    ]);
+    checkRelayTimings(options, options.relayFlags ?? []);
   }
   const exposeTool = options.expose;
   if (exposeTool) {

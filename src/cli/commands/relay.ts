@@ -1,11 +1,10 @@
 import type { RelayLogEntry, RelayMode } from "../../relay/server.js";
 import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
-import { checkIdleAfterPing } from "../../shared/limits.js";
 import { EXIT_OK } from "../errors.js";
 import type { GlobalOptions } from "../globals.js";
 import { createWriter, say } from "../output.js";
-import { relaySecret, SECRET_ENV } from "../relay-options.js";
+import { checkRelayTimings, relaySecret, SECRET_ENV } from "../relay-options.js";
 import { safe } from "../render/safe.js";
 import { interruptSignal } from "../signals.js";
 
@@ -18,6 +17,8 @@ export interface RelayCommandOptions {
   json?: boolean;
   pingInterval: number;
   idleTimeout: number;
+  /** Of --ping-interval and --idle-timeout, those typed (not defaults), for the messages. */
+  typed?: readonly string[];
 }
 
 const RETENTION_MS = 72 * 3_600_000;
@@ -45,10 +46,7 @@ export async function runRelay(
       hint: "events wait for a laptop this long, e.g. --retention 72h (the default)",
     });
   }
-  checkIdleAfterPing(options.idleTimeout, options.pingInterval, [
-    "--idle-timeout",
-    "--ping-interval",
-  ]);
+  checkRelayTimings(options, options.typed ?? []);
   const out = createWriter();
   const { startRelay } = await import("../../relay/server.js");
   const relay = await startRelay({
