@@ -2,7 +2,7 @@
  * The command line: every command is declared here (cheap) and its module is imported only when
  * it runs, so `norce-event --help` costs little more than starting Node.
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../shared/errors.js";
 import { packageVersion } from "../shared/package.js";
 import { closest } from "../shared/text.js";
@@ -867,7 +867,10 @@ const tenantOptions = {
 /** A comma-separated list of positive int32s (repeatable). */
 function integers(value: string, previous: number[] = []): number[] {
   const parse = integer(1, 2 ** 31 - 1);
-  return [...previous, ...list(value).map(parse)];
+  const ids = list(value).map(parse);
+  // `--application-id ,` named none: the default ids would be used without a word.
+  if (ids.length === 0) throw new InvalidArgumentError(`"${value}" names no id.`);
+  return [...previous, ...ids];
 }
 
 /** Norce's delivery policy as options, the same for every command that delivers. */

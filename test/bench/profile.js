@@ -4,6 +4,7 @@
 //   node test/bench/profile.js bare [--seconds N] [--heap]   (the node:http baseline, to compare)
 //   node test/bench/profile.js send [--count N] [--no-store]
 //   … --threads                                              (CPU time per thread, no profiler)
+//   … -- ARGS                        (more options for the command, as `listen … --no-store`)
 // listen: `norce-event listen --port 0 --json > /dev/null` (or pretty to a file) under the load
 // generator (loadgen.js) for N seconds (10 by default); send: `send OrderConfirmedEvent --count N
 // --concurrency 32` to a bare node:http server. Writes a .cpuprofile (and with --heap a
@@ -17,10 +18,14 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node
 import { join } from "node:path";
 import { BIN, NODE, ROOT, run, scratch, start, startGenerator, startServer } from "./lib.js";
 
-const args = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const dashes = argv.indexOf("--");
+const args = dashes < 0 ? argv : argv.slice(0, dashes);
+/** Options after `--`, passed on to the profiled command (listen, send). */
+const extra = dashes < 0 ? [] : argv.slice(dashes + 1);
 const what = args[0];
 const USAGE =
-  "usage: node test/bench/profile.js listen [--pretty] [--seconds N] [--heap] | bare [--seconds N] | send [--count N] [--no-store] [--heap]; --threads: CPU per request per thread instead of a profile";
+  "usage: node test/bench/profile.js listen [--pretty] [--seconds N] [--heap] | bare [--seconds N] | send [--count N] [--no-store] [--heap]; --threads: CPU per request per thread instead of a profile; -- ARGS: more options for the command";
 const usage = (problem) => {
   console.error(problem ? `${problem}\n${USAGE}` : USAGE);
   process.exit(2);
@@ -113,11 +118,15 @@ if (what === "listen") {
   const pretty = args.includes("--pretty");
   const out = openSync(pretty ? join(dir, "pretty.log") : "/dev/null", "w");
   const listener = started(
-    await start(NODE, [...profiling, BIN, "listen", "--port", "0", ...(pretty ? [] : ["--json"])], {
-      cwd: dir,
-      stdout: out,
-      ready: /listening on (http:\/\/\S+)/,
-    }),
+    await start(
+      NODE,
+      [...profiling, BIN, "listen", "--port", "0", ...(pretty ? [] : ["--json"]), ...extra],
+      {
+        cwd: dir,
+        stdout: out,
+        ready: /listening on (http:\/\/\S+)/,
+      },
+    ),
   );
   const generator = started(startGenerator());
   const url = listener.match[1].replace("//localhost:", "//127.0.0.1:");
@@ -165,6 +174,7 @@ if (what === "listen") {
       "--seed",
       "1",
       ...(args.includes("--no-store") ? ["--no-store"] : []),
+      ...extra,
     ],
     {
       cwd: dir,

@@ -203,4 +203,22 @@ describe("benchmarks (smoke run, tiny sizes)", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("usage: node test/bench/store.js");
   });
+
+  it("instructions.js and profile.js refuse bad arguments before starting anything (exit 2)", async () => {
+    const INSTRUCTIONS = fileURLToPath(new URL("../bench/instructions.js", import.meta.url));
+    const PROFILE = fileURLToPath(new URL("../bench/profile.js", import.meta.url));
+    for (const [args, message] of [
+      [
+        [INSTRUCTIONS, "--small", "900", "--large", "500"],
+        "--large (500) must be more than --small (900)",
+      ],
+      [[INSTRUCTIONS, "nope"], 'no side "nope"'],
+      [[INSTRUCTIONS, "--large", "x"], "--large takes a whole number of at least 1"],
+      [[PROFILE, "listen", "--seconds", "0", "--", "--no-store"], "--seconds takes a whole number"],
+    ] as const) {
+      const result = await runNode([...args], { cwd: ROOT });
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr, args.join(" ")).toContain(message);
+    }
+  });
 });

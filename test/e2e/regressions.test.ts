@@ -227,6 +227,12 @@ describe("regressions (built CLI)", () => {
     expect((await runCli([...SEND_NOWHERE, "--time-scale", ".5", "--dry-run"])).code).toBe(0);
   });
 
+  it("--application-id naming no id (a lone comma) is a usage error, not the default ids in silence", async () => {
+    const result = await runCli([...SEND_NOWHERE, "--application-id", ",", "--dry-run"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('"," names no id');
+  });
+
   it("test -H resolves ${VAR} as send does, and an unset one is a usage error", async () => {
     const unset = await runCli([
       "test",

@@ -5,10 +5,10 @@
 import { Pool } from "undici";
 import { fakeEvent } from "../../../dist/index.js";
 
-const [url, n = "20000", c = "32"] = process.argv.slice(2);
+const [url, n = "20000", c = "32", d = n] = process.argv.slice(2);
 const count = Number(n);
 const concurrency = Number(c);
-const requests = Array.from({ length: count }, (_, i) => {
+const requests = Array.from({ length: Math.min(count, Number(d)) }, (_, i) => {
   const event = fakeEvent("OrderConfirmedEvent", { seed: 1, index: i });
   return {
     body: JSON.stringify(event.payload),
@@ -27,7 +27,7 @@ let ok = 0;
 const started = performance.now();
 async function worker() {
   while (next < count) {
-    const { body, headers } = requests[next++];
+    const { body, headers } = requests[next++ % requests.length];
     const response = await pool.request({ path: target.pathname, method: "POST", headers, body });
     await response.body.dump();
     if (response.statusCode < 300) ok++;
