@@ -14,43 +14,37 @@
 // The main thread is what the ratio compares. The store's writer thread (the one that ran SQLite)
 // is counted on its own; V8's and libuv's threads are shown but not compared: under valgrind V8's
 // background compilers run far more than they do at full speed (twice the main thread, against a
-// few percent of it in /proc's CPU times at full speed). Counts
-// leave out the kernel (socket writes cost the same syscalls on both sides), so they say what our
-// JavaScript costs, not what a request costs end to end; the timed benchmark says that. Slow (a
+// few percent of it in /proc's CPU times at full speed). Counts leave out the kernel (socket
+// writes cost the same syscalls on both sides), so they say what our JavaScript costs, not what a
+// request costs end to end; the timed benchmark says that. V8 compiles in the background, so a
+// busy machine leaves more work to its slower tiers: compare builds on a quiet machine. Slow (a
 // few minutes per side); needs valgrind (Debian's package). -- ARGS go to `listen` or `send`.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, NODE, ROOT, run, scratch, start, startGenerator, startServer } from "./lib.js";
+import {
+  BIN,
+  NODE,
+  ROOT,
+  run,
+  scratch,
+  scriptArguments,
+  sendArgs,
+  start,
+  startGenerator,
+  startServer,
+  stop,
+} from "./lib.js";
 
-const argv = process.argv.slice(2);
-const dashes = argv.indexOf("--");
-const args = dashes < 0 ? argv : argv.slice(0, dashes);
-const extra = dashes < 0 ? [] : argv.slice(dashes + 1);
 const USAGE =
   "usage: node test/bench/instructions.js [listen] [send] [--small N] [--large M] [-- ARGS]";
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(args[i + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    console.error(`${name} takes a whole number of at least 1\n${USAGE}`);
-    process.exit(2);
-  }
-  return value;
-};
+const { args, extra, usage, count: option } = scriptArguments(USAGE);
 const small = option("--small", 500);
 const large = option("--large", 2500);
-if (large <= small) {
-  console.error(`--large (${large}) must be more than --small (${small})\n${USAGE}`);
-  process.exit(2);
-}
+if (large <= small) usage(`--large (${large}) must be more than --small (${small})`);
 const chosen = args.filter((a, i) => !a.startsWith("--") && !args[i - 1]?.startsWith("--"));
 for (const name of chosen) {
-  if (name !== "listen" && name !== "send") {
-    console.error(`no side "${name}"\n${USAGE}`);
-    process.exit(2);
-  }
+  if (name !== "listen" && name !== "send") usage(`no side "${name}"`);
 }
 const sides = chosen.length > 0 ? chosen : ["listen", "send"];
 if (spawnSync("valgrind", ["--version"]).status !== 0) {
@@ -89,17 +83,6 @@ function counts(dir) {
   return total;
 }
 
-/** Stop a process under valgrind and wait: its shutdown runs fifty times slower than usual. */
-function stopSlowly(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.removeAllListeners("exit");
-    child.once("exit", () => resolve());
-    child.kill("SIGINT");
-    setTimeout(() => child.kill("SIGKILL"), 120_000).unref();
-  });
-}
-
 /** One server under callgrind answering `amount` requests; its counts. */
 async function serverRun(command, amount, generator) {
   const dir = scratch("instructions");
@@ -117,7 +100,8 @@ async function serverRun(command, amount, generator) {
       );
     }
   } finally {
-    await stopSlowly(server.child);
+    // Under valgrind its shutdown runs fifty times slower than usual.
+    await stop(server.child, 120_000);
   }
   return counts(dir);
 }
@@ -182,23 +166,7 @@ if (sides.includes("send")) {
       ),
     );
     const send = await perRequest((n) =>
-      senderRun(
-        (count) => [
-          BIN,
-          "send",
-          "OrderConfirmedEvent",
-          "--to",
-          server.url,
-          "--count",
-          String(count),
-          "--concurrency",
-          "32",
-          "--seed",
-          "1",
-          ...extra,
-        ],
-        n,
-      ),
+      senderRun((count) => sendArgs(server.url, count, ["--seed", "1", ...extra]), n),
     );
     console.log("sending:");
     line("undici Pool loop (baseline)", pool);

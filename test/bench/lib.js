@@ -90,14 +90,35 @@ export function start(command, args, options = {}) {
   });
 }
 
-function stop(child) {
+/** SIGINT, then SIGKILL after `graceMs` (a process under valgrind needs minutes to end). */
+export function stop(child, graceMs = 5000) {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();
     child.removeAllListeners("exit");
     child.once("exit", () => resolve());
     child.kill("SIGINT");
-    setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+    setTimeout(() => child.kill("SIGKILL"), graceMs).unref();
   });
+}
+
+/**
+ * The arguments of `send OrderConfirmedEvent --count N --concurrency 32` to `url` (the benches'
+ * sending run), with `more` options after them and `globals` (such as `--no-store`) before.
+ */
+export function sendArgs(url, count, more = [], globals = []) {
+  return [
+    BIN,
+    ...globals,
+    "send",
+    "OrderConfirmedEvent",
+    "--to",
+    url,
+    "--count",
+    String(count),
+    "--concurrency",
+    "32",
+    ...more,
+  ];
 }
 
 /** Resident memory of a running process (bytes), from /proc (Linux). */
@@ -161,4 +182,29 @@ export async function startCannedServer() {
     ready: /listening on (http:\/\/\S+)/,
   });
   return { url: server.match[1], pid: server.child.pid, stop: server.stop };
+}
+
+/**
+ * A bench script's command line: its own arguments, the options after `--` (passed on to the
+ * command it runs), `usage(problem)` (prints it with USAGE, exit 2) and `count(name, fallback)`
+ * (a whole number of at least 1 after `name`).
+ */
+export function scriptArguments(usageText) {
+  const argv = process.argv.slice(2);
+  const dashes = argv.indexOf("--");
+  const args = dashes < 0 ? argv : argv.slice(0, dashes);
+  const usage = (problem) => {
+    console.error(problem ? `${problem}\n${usageText}` : usageText);
+    process.exit(2);
+  };
+  const count = (name, fallback) => {
+    const i = args.indexOf(name);
+    if (i < 0) return fallback;
+    const value = Number(args[i + 1]);
+    if (!Number.isSafeInteger(value) || value < 1) {
+      usage(`${name} takes a whole number of at least 1, not ${JSON.stringify(args[i + 1] ?? "")}`);
+    }
+    return value;
+  };
+  return { args, extra: dashes < 0 ? [] : argv.slice(dashes + 1), usage, count };
 }

@@ -16,31 +16,25 @@
 // between two builds run minutes apart, and it says which thread a change moved.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, NODE, ROOT, run, scratch, start, startGenerator, startServer } from "./lib.js";
+import {
+  BIN,
+  NODE,
+  ROOT,
+  run,
+  scratch,
+  scriptArguments,
+  sendArgs,
+  start,
+  startGenerator,
+  startServer,
+} from "./lib.js";
 
-const argv = process.argv.slice(2);
-const dashes = argv.indexOf("--");
-const args = dashes < 0 ? argv : argv.slice(0, dashes);
-/** Options after `--`, passed on to the profiled command (listen, send). */
-const extra = dashes < 0 ? [] : argv.slice(dashes + 1);
-const what = args[0];
 const USAGE =
   "usage: node test/bench/profile.js listen [--pretty] [--seconds N] [--heap] | bare [--seconds N] | send [--count N] [--no-store] [--heap]; --threads: CPU per request per thread instead of a profile; -- ARGS: more options for the command";
-const usage = (problem) => {
-  console.error(problem ? `${problem}\n${USAGE}` : USAGE);
-  process.exit(2);
-};
+/** `extra`: options after `--`, passed on to the profiled command (listen, send). */
+const { args, extra, usage, count: option } = scriptArguments(USAGE);
+const what = args[0];
 if (!["listen", "bare", "send"].includes(what)) usage();
-/** A whole number of at least 1 after `name`, or `fallback` when `name` is not given. */
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(args[i + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    usage(`${name} takes a whole number of at least 1, not ${JSON.stringify(args[i + 1] ?? "")}`);
-  }
-  return value;
-};
 const seconds = option("--seconds", 10);
 const count = option("--count", 20_000);
 const dir = scratch("profile");
@@ -162,19 +156,12 @@ if (what === "listen") {
     NODE,
     [
       ...profiling,
-      BIN,
-      "send",
-      "OrderConfirmedEvent",
-      "--to",
-      server.url,
-      "--count",
-      String(count),
-      "--concurrency",
-      "32",
-      "--seed",
-      "1",
-      ...(args.includes("--no-store") ? ["--no-store"] : []),
-      ...extra,
+      ...sendArgs(server.url, count, [
+        "--seed",
+        "1",
+        ...(args.includes("--no-store") ? ["--no-store"] : []),
+        ...extra,
+      ]),
     ],
     {
       cwd: dir,

@@ -14,6 +14,7 @@ import {
   percentile,
   run,
   scratch,
+  sendArgs,
   start,
   startServer,
 } from "./lib.js";
@@ -105,24 +106,7 @@ export async function benchRelay({ smoke }) {
 }
 
 async function sendRate(url, count, cwd) {
-  const result = await run(
-    NODE,
-    [
-      BIN,
-      "--no-store",
-      "send",
-      "OrderConfirmedEvent",
-      "--to",
-      url,
-      "--count",
-      String(count),
-      "--concurrency",
-      "32",
-      "--seed",
-      "1",
-    ],
-    { cwd },
-  );
+  const result = await run(NODE, sendArgs(url, count, ["--seed", "1"], ["--no-store"]), { cwd });
   const delivered = Number(/(\d+) delivered/.exec(result.stdout)?.[1]);
   if (result.code !== 0 || delivered !== count) {
     throw new Error(`send delivered ${delivered} of ${count}: ${result.stdout}${result.stderr}`);

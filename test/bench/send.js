@@ -7,7 +7,7 @@
 // every round also measures the server's own ceiling (the most it answers under the load
 // generator, loadgen.js, 32 connections), and a Pool loop above 80% of it is load-bound.
 import { join } from "node:path";
-import { BIN, MiB, NODE, ROOT, run, scratch, startGenerator, startServer } from "./lib.js";
+import { MiB, NODE, ROOT, run, scratch, sendArgs, startGenerator, startServer } from "./lib.js";
 import { ratioRow } from "./report.js";
 import { DISTINCT } from "./requests.js";
 
@@ -76,24 +76,10 @@ export async function benchSend({ smoke }) {
 }
 
 async function sendRun(url, count, extra, measureMemory) {
-  const result = await run(
-    NODE,
-    [
-      BIN,
-      "send",
-      "OrderConfirmedEvent",
-      "--to",
-      url,
-      "--count",
-      String(count),
-      "--concurrency",
-      "32",
-      "--seed",
-      "1",
-      ...extra,
-    ],
-    { cwd: scratch("send"), measureMemory },
-  );
+  const result = await run(NODE, sendArgs(url, count, ["--seed", "1", ...extra]), {
+    cwd: scratch("send"),
+    measureMemory,
+  });
   const delivered = Number(/(\d+) delivered/.exec(result.stdout)?.[1]);
   const rate = Number(/([\d.]+) events\/s/.exec(result.stdout)?.[1]);
   if (result.code !== 0 || delivered !== count) {
