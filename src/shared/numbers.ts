@@ -6,8 +6,8 @@
 
 /** A decimal number: an optional sign, digits with an optional fraction, an optional exponent. */
 const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
-/** A whole number in decimal digits, with an optional minus sign. */
-const WHOLE = /^\s*-?\d+\s*$/;
+/** A whole number in decimal digits, with an optional sign (as a decimal number may have). */
+const WHOLE = /^\s*[+-]?\d+\s*$/;
 
 export function isDecimal(text: string): boolean {
   return DECIMAL.test(text);

@@ -225,6 +225,14 @@ describe("regressions (built CLI)", () => {
     const dry = await runCli([...SEND_NOWHERE, "--time-scale", "3.6e3", "--dry-run"]);
     expect(dry.code).toBe(0);
     expect((await runCli([...SEND_NOWHERE, "--time-scale", ".5", "--dry-run"])).code).toBe(0);
+    // Whole numbers take a sign as decimals do (+2 was refused where --time-scale +2 was not),
+    // and --inspect reads its port as --port does.
+    const plus = await runCli([...SEND_NOWHERE, "--count", "+2", "--dry-run"]);
+    expect(plus.code).toBe(0);
+    expect(plus.stderr).toContain("2 requests shown");
+    const port = await runCli(["listen", "--port", "0", "--inspect", " +70000 "]);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain("--inspect +70000 is not a port");
   });
 
   it("--application-id naming no id (a lone comma) is a usage error, not the default ids in silence", async () => {

@@ -18,6 +18,7 @@ import type { Exposed } from "../../relay/expose.js";
 import type { HandoffEvent } from "../../relay/handoff.js";
 import { formatDuration } from "../../shared/duration.js";
 import { UsageError } from "../../shared/errors.js";
+import { isWholeNumber } from "../../shared/numbers.js";
 import { packageVersion } from "../../shared/package.js";
 import { maskUrl } from "../../shared/secrets.js";
 import { listOf } from "../../shared/text.js";
@@ -458,9 +459,10 @@ function formatStats(stats: ListenerStats): string {
 /** `--inspect` alone (its default port) or `--inspect <port>`. */
 function inspectorPort(value: boolean | string): number {
   if (value === true) return DEFAULT_INSPECTOR_PORT;
+  // Read as --port reads its value (a whole number, spaces and a + sign allowed).
   const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n > 65535) {
-    throw new UsageError(`--inspect ${String(value)} is not a port`, {
+  if (!isWholeNumber(String(value)) || n < 0 || n > 65535) {
+    throw new UsageError(`--inspect ${String(value).trim()} is not a port`, {
       hint: `--inspect alone serves on ${DEFAULT_INSPECTOR_PORT}; --inspect 0 picks a free port`,
     });
   }
