@@ -286,7 +286,7 @@ export class EventStore {
     const isNew = !existsSync(path);
     if (isNew && options.mustExist) {
       throw new StoreError(path, "no event store here yet", {
-        hint: "send or listen first (they record events), or point --store at the right file",
+        hint: "send or listen first: they record events; or point --store at the right file",
       });
     }
     let db: Database.Database | undefined;
@@ -333,7 +333,7 @@ export class EventStore {
   private static openReadOnly(path: string): EventStore | undefined {
     if (!existsSync(path)) {
       throw new StoreError(path, "no event store here yet", {
-        hint: "send or listen first (they record events), or point --store at the right file",
+        hint: "send or listen first: they record events; or point --store at the right file",
       });
     }
     let db: Database.Database | undefined;
