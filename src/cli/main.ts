@@ -53,6 +53,11 @@ function defineCommand(
   if (configure) configureCommand(command);
 }
 
+/** A command whose words are its arguments (`show <message-id>`), not subcommands. */
+function takesArgument(command: Command): boolean {
+  return command.commands.length === 0 && command.registeredArguments.length > 0;
+}
+
 /** Which of these options (key, flag) were typed on the command line, not defaults: their flags. */
 function typedFlags(command: Command, options: readonly (readonly [string, string])[]): string[] {
   return options
@@ -97,18 +102,26 @@ function helpFor(argv: readonly string[], program: Command): readonly string[] {
     const arg = argv[i]!;
     const afterOption = maybeValue;
     maybeValue = false;
+    if (arg === "--") return argv; // what follows is arguments, not commands
     if (arg.startsWith("-")) {
       if (asked) {
         // `help relay -h`: the help is asked for already.
         maybeValue = !arg.includes("=");
         continue;
       }
-      if (path.length > 0) return argv;
+      // Inside the path, or an option the program does not know: commander's to judge.
+      if (
+        path.length > 0 ||
+        !program.options.some((o) => [o.long, o.short].includes(arg.split("=")[0]))
+      )
+        return argv;
       globalOptions.push(arg);
       if (VALUED.has(arg) && i + 1 < argv.length) globalOptions.push(argv[++i]!);
       continue;
     }
-    if (arg === "help") {
+    // `show help` shows the event whose id is "help": where a command takes an argument and
+    // has no subcommands, the word is its argument.
+    if (arg === "help" && !takesArgument(current)) {
       asked = true;
       continue;
     }

@@ -89,6 +89,23 @@ describe("norce-event (built CLI)", () => {
       [["help", "relay", "chanel"], "did you mean norce-event relay channel?"],
       [["help", "send", "bogus"], "norce-event send has no commands; 'bogus' is not one"],
     ];
+    // Where a command takes an argument, the word is its argument: `show help` is the event
+    // whose id is "help", `send help` an unknown type; `-- help` and an unknown option before
+    // help are commander's (the root help; its unknown-option error).
+    const words = await Promise.all([
+      runCli(["--store", "none.db", "show", "help"]),
+      runCli(["send", "help"]),
+      runCli(["--", "help"]),
+      runCli(["--bogus", "help", "relay"]),
+    ]);
+    expect(words[0]!.stdout).not.toContain("Usage:");
+    expect(words[0]!.stderr).toContain("no event store here yet");
+    expect(words[1]!.code).toBe(2);
+    expect(words[1]!.stderr).toContain('unknown event type "help"');
+    expect(words[2]!.code).toBe(0);
+    expect(words[2]!.stdout).toContain("Usage: norce-event [options] [command]");
+    expect(words[3]!.code).toBe(2);
+    expect(words[3]!.stderr).toContain("unknown option '--bogus'");
     const refused = await Promise.all(unknown.map(([args]) => runCli(args)));
     for (const [i, [args, message]] of unknown.entries()) {
       expect(refused[i]!.code, args.join(" ")).toBe(2);
