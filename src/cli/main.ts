@@ -68,20 +68,14 @@ function typedFlags(command: Command, options: readonly (readonly [string, strin
 /** Global options that take a value: the word after them is not a command. */
 const VALUED = new Set(["--config", "--store", "--retention"]);
 
-/** Where the words that are not options are in `argv` (after global options and their values). */
-function wordsIn(argv: readonly string[]): number[] {
-  const at: number[] = [];
+/** The command the arguments name (after global options), if any; `help <command>` names it too. */
+function commandIn(argv: readonly string[]): string | undefined {
+  const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (VALUED.has(arg)) i++;
-    else if (!arg.startsWith("-")) at.push(i);
+    else if (!arg.startsWith("-")) words.push(arg);
   }
-  return at;
-}
-
-/** The command the arguments name (after global options), if any; `help <command>` names it too. */
-function commandIn(argv: readonly string[]): string | undefined {
-  const words = wordsIn(argv).map((i) => argv[i]!);
   return words[0] === "help" ? words[1] : words[0];
 }
 
