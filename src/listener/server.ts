@@ -10,6 +10,7 @@ import { verifySignature } from "../delivery/signing.js";
 import { type Category, findEventType } from "../events/catalog.js";
 import { MAX_TIMER_MS } from "../shared/duration.js";
 import { UsageError } from "../shared/errors.js";
+import { flatRecordJson } from "../shared/json.js";
 import { hasSecretHeader, maskHeaders } from "../shared/secrets.js";
 import { type CheckedRequest, checkRequest, type Finding, MAX_JSON_DEPTH } from "./checks.js";
 import { type RetryInfo, RetryTracker } from "./retries.js";
@@ -157,7 +158,7 @@ export interface ReceivedEvent {
 
 /** The masked headers as JSON, serialised once per request whoever asks (output, store). */
 export function maskedHeadersJson(event: ReceivedEvent): string {
-  event.serialised.headers ??= JSON.stringify(event.maskedHeaders);
+  event.serialised.headers ??= flatRecordJson(event.maskedHeaders);
   return event.serialised.headers;
 }
 

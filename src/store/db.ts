@@ -26,6 +26,7 @@ import type { NorceEvent } from "../events/event.js";
 import { maskedForward } from "../listener/forwarded.js";
 import { maskedHeadersJson, problemsJson, type ReceivedEvent } from "../listener/server.js";
 import { StoreError, UsageError } from "../shared/errors.js";
+import { jsonNumber, jsonString } from "../shared/json.js";
 import { maskPath, maskText, maskUrl } from "../shared/secrets.js";
 import { isAlive } from "./restore.js";
 import type { StoredHeader } from "./templates.js";
@@ -1043,14 +1044,9 @@ export function attemptListJson(records: readonly AttemptRecord[]): string {
   let out = "[";
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    out += `${i === 0 ? "" : ","}{"attempt":${num(r.attempt)},"scheduleMs":${num(r.scheduleMs)},"startedAt":${num(r.startedAt)},"latencyMs":${num(r.latencyMs)},"status":${num(r.status)},"error":${r.error === null ? "null" : JSON.stringify(r.error)},"response":${JSON.stringify(r.response)},"url":${JSON.stringify(r.url)}}`;
+    out += `${i === 0 ? "" : ","}{"attempt":${jsonNumber(r.attempt)},"scheduleMs":${jsonNumber(r.scheduleMs)},"startedAt":${jsonNumber(r.startedAt)},"latencyMs":${jsonNumber(r.latencyMs)},"status":${jsonNumber(r.status)},"error":${r.error === null ? "null" : jsonString(r.error)},"response":${jsonString(r.response)},"url":${jsonString(r.url)}}`;
   }
   return `${out}]`;
-}
-
-/** A number as JSON writes it (null for none, NaN or an infinity). */
-function num(value: number | null): string {
-  return value !== null && Number.isFinite(value) ? String(value) : "null";
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Category } from "../../events/catalog.js";
 import { maskedForward, maskedForwardResponse } from "../../listener/forwarded.js";
 import { maskedHeadersJson, problemsJson, type ReceivedEvent } from "../../listener/server.js";
 import { formatDuration } from "../../shared/duration.js";
+import { flatRecordJson, jsonScalar, jsonString } from "../../shared/json.js";
 import { maskPath, maskText, maskUrl } from "../../shared/secrets.js";
 import { firstLine } from "../../shared/text.js";
 import { plainStyle, type Style } from "./delivery.js";
@@ -142,17 +143,27 @@ export function formatReceived(
  */
 export function receivedLine(event: ReceivedEvent, showSecrets: boolean): string {
   const body =
-    event.bodyIsJson && !/[\r\n\u2028\u2029]/.test(event.bodyText)
+    event.bodyIsJson && !hasLineBreak(event.bodyText)
       ? event.bodyText
       : JSON.stringify(event.body ?? null);
   return (
-    `{"receivedAt":${JSON.stringify(event.receivedAt)},"method":${JSON.stringify(event.method)},` +
-    `"path":${JSON.stringify(showSecrets ? event.path : maskPath(event.path))},"headers":${showSecrets ? JSON.stringify(event.headers) : maskedHeadersJson(event)},` +
-    `"type":${json(event.type)},"knownType":${event.knownType},"messageId":${json(event.messageId)},` +
-    `"timestamp":${json(event.timestamp)},"timestampAgeMs":${json(event.timestampAgeMs)},` +
-    `"attempt":${event.attempt},"sincePreviousMs":${json(event.retry?.sincePreviousMs)},"body":${body},` +
-    `"problems":${problemsJson(event)},"status":${event.status},"note":${json(event.note && !showSecrets ? maskText(event.note, []) : event.note)},` +
-    `"forwarded":${json(showSecrets ? event.forwarded : maskedForward(event))},"senderGoneAfterMs":${json(event.senderGoneAfterMs === undefined ? undefined : Math.round(event.senderGoneAfterMs))}}`
+    `{"receivedAt":${jsonString(event.receivedAt)},"method":${jsonString(event.method)},` +
+    `"path":${jsonString(showSecrets ? event.path : maskPath(event.path))},"headers":${showSecrets ? flatRecordJson(event.headers) : maskedHeadersJson(event)},` +
+    `"type":${jsonScalar(event.type)},"knownType":${event.knownType},"messageId":${jsonScalar(event.messageId)},` +
+    `"timestamp":${jsonScalar(event.timestamp)},"timestampAgeMs":${jsonScalar(event.timestampAgeMs)},` +
+    `"attempt":${event.attempt},"sincePreviousMs":${jsonScalar(event.retry?.sincePreviousMs)},"body":${body},` +
+    `"problems":${problemsJson(event)},"status":${event.status},"note":${jsonScalar(event.note && !showSecrets ? maskText(event.note, []) : event.note)},` +
+    `"forwarded":${json(showSecrets ? event.forwarded : maskedForward(event))},"senderGoneAfterMs":${jsonScalar(event.senderGoneAfterMs === undefined ? undefined : Math.round(event.senderGoneAfterMs))}}`
+  );
+}
+
+/**
+ * A line break JSON allows raw in a body (\r and \n between values, U+2028 and U+2029 inside
+ * strings): such a body is written re-serialised, so the line stays one line.
+ */
+function hasLineBreak(text: string): boolean {
+  return (
+    text.includes("\n") || text.includes("\r") || text.includes("\u2028") || text.includes("\u2029")
   );
 }
 
