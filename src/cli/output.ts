@@ -21,23 +21,28 @@ const CHUNK = 64 * 1024;
 export function createWriter(stream: Writable = process.stdout): Writer {
   let buffer = "";
   let scheduled = false;
+  // One wait for the stream to drain, shared by every writer that arrives meanwhile (many
+  // requests at once, each with its line): one set of listeners, however many wait.
+  let draining: Promise<void> | undefined;
   const push = (): Promise<void> | undefined => {
     scheduled = false;
     const chunk = buffer;
     buffer = "";
-    if (chunk === "" || stream.destroyed) return undefined;
-    if (stream.write(chunk)) return undefined;
-    return new Promise((resolve) => {
+    if (chunk === "" || stream.destroyed) return draining;
+    if (stream.write(chunk)) return draining;
+    draining ??= new Promise<void>((resolve) => {
       const done = () => {
         stream.off("drain", done);
         stream.off("close", done);
         stream.off("error", done);
+        draining = undefined;
         resolve();
       };
       stream.once("drain", done);
       stream.once("close", done);
       stream.once("error", done);
     });
+    return draining;
   };
   return {
     write(text) {
