@@ -63,7 +63,10 @@ const profiling = threads
       ...(args.includes("--heap") ? ["--heap-prof", `--heap-prof-dir=${dir}`] : []),
     ];
 
-/** CPU time (ms) of each live thread of process `pid` so far, by thread id (from /proc). */
+/**
+ * CPU time (ms) of each live thread of process `pid` so far, by thread id, as { user, system }
+ * (from /proc): the system part is the kernel's work for the thread (the socket writes).
+ */
 function threadTimes(pid, into = new Map()) {
   let tids = [];
   try {
@@ -75,8 +78,8 @@ function threadTimes(pid, into = new Map()) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      // utime + stime, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
-      into.set(tid, (Number(fields[11]) + Number(fields[12])) * 10);
+      // utime and stime, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+      into.set(tid, { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 });
     } catch {
       // the thread has ended: its last reading stays
     }
@@ -86,14 +89,22 @@ function threadTimes(pid, into = new Map()) {
 
 /** µs of CPU per unit on each thread that used any between two readings. */
 function printThreads(label, pid, before, after, units, unit) {
-  const total = [...after].reduce((sum, [tid, ms]) => sum + ms - (before.get(tid) ?? 0), 0);
+  const per = (ms) => ((ms * 1000) / units).toFixed(1);
+  const spentOn = (tid, ms) => ({
+    user: ms.user - (before.get(tid)?.user ?? 0),
+    system: ms.system - (before.get(tid)?.system ?? 0),
+  });
+  const total = [...after].reduce((sum, [tid, ms]) => {
+    const spent = spentOn(tid, ms);
+    return sum + spent.user + spent.system;
+  }, 0);
   console.log(`${label}: ${((total * 1000) / units).toFixed(0)} µs of CPU per ${unit}`);
   for (const [tid, ms] of after) {
-    const spent = ms - (before.get(tid) ?? 0);
-    if (spent <= 0) continue;
+    const spent = spentOn(tid, ms);
+    if (spent.user + spent.system <= 0) continue;
     const name = tid === String(pid) ? "main thread" : `thread ${tid}`;
     console.log(
-      `  ${name.padEnd(13)} ${((spent * 1000) / units).toFixed(1).padStart(7)} µs/${unit}`,
+      `  ${name.padEnd(13)} ${per(spent.user + spent.system).padStart(7)} µs/${unit} (user ${per(spent.user)}, system ${per(spent.system)})`,
     );
   }
 }
