@@ -31,8 +31,13 @@ const KEYS: readonly (readonly [string, (body: Record<string, unknown>) => unkno
 
 export function createSequenceTracker(limit = 10_000) {
   // Per key only a count: the listener's retry tracking already tells a retry from a new event
-  // (attempt > 1), so nothing grows with the number of events that share a key.
-  const counts = new Map<string, number>();
+  // (attempt > 1), so nothing grows with the number of events that share a key. Bounded in two
+  // generations of limit / 2 keys: when the newer is full the older is forgotten whole, and a key
+  // seen again moves to the newer. (Deleting a Map's oldest key one at a time left holes its
+  // iterator walked on every call: under load, as much time as printing the event.)
+  const half = Math.max(1, Math.floor(limit / 2));
+  let newer = new Map<string, number>();
+  let older = new Map<string, number>();
   return {
     see(event: ReceivedEvent): SequencePosition | undefined {
       const body = event.body;
@@ -41,14 +46,13 @@ export function createSequenceTracker(limit = 10_000) {
         const value = read(body as Record<string, unknown>);
         if (typeof value !== "string" && typeof value !== "number") continue;
         const key = `${label} ${String(value).slice(0, 80)}`;
-        let n = counts.get(key);
-        if (n === undefined) {
-          // Bounded: a long-running listener forgets the oldest sequences.
-          if (counts.size >= limit) counts.delete(counts.keys().next().value!);
-          n = 0;
-        }
+        let n = newer.get(key) ?? older.get(key) ?? 0;
         if (event.attempt === 1 || n === 0) n++;
-        counts.set(key, n);
+        if (!newer.has(key) && newer.size >= half) {
+          older = newer;
+          newer = new Map();
+        }
+        newer.set(key, n);
         return { label: key, n };
       }
       return undefined;
