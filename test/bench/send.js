@@ -6,6 +6,12 @@
 // The receiving server must have headroom over the Pool loop, or the loop measured the server:
 // every round also measures the server's own ceiling (the most it answers under the load
 // generator, loadgen.js, 32 connections), and a Pool loop above 80% of it is load-bound.
+//
+// Every round also runs the recording loop (servers/recording-loop.js): the Pool loop that also
+// makes each event and writes the store's two writes per event, done as plainly as possible. Its
+// ratio to the Pool loop is what the work of sending with a store allows on this machine, and
+// `send` is shown against it too: how far the engine is from that least.
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { MiB, NODE, ROOT, run, scratch, sendArgs, startGenerator, startServer } from "./lib.js";
 import { ratioRow } from "./report.js";
@@ -15,7 +21,7 @@ export async function benchSend({ smoke }) {
   const count = smoke ? 100 : 20_000;
   const rounds = smoke ? 1 : 5;
   const server = await startServer(202);
-  const rates = { receiver: [], ours: [], pool: [], noStore: [] };
+  const rates = { receiver: [], ours: [], pool: [], recording: [], noStore: [] };
   const load = smoke
     ? { warmupAmount: 50, duration: 0.3, distinct: 1000 }
     : { warmup: 0.5, duration: 3, distinct: DISTINCT };
@@ -36,6 +42,7 @@ export async function benchSend({ smoke }) {
       const baseline = JSON.parse(pool.stdout);
       if (baseline.ok !== count) throw new Error(`the baseline got ${baseline.ok} of ${count} 2xx`);
       rates.pool.push((count * 1000) / baseline.ms);
+      rates.recording.push(await recordingLoop(server.url, count));
       // As the user runs it (`send … --count N --concurrency 32`), reading its own summary.
       const mine = await sendRun(server.url, count, [], true);
       rates.ours.push(mine.rate);
@@ -63,6 +70,17 @@ export async function benchSend({ smoke }) {
     rows: [
       row(`sending: ${count.toLocaleString("en")} events, 32 in flight`, rates.ours, 0.8),
       row("sending: the same with --no-store (for information)", rates.noStore, undefined),
+      row("sending: the recording loop (for information)", rates.recording, undefined),
+      ratioRow({
+        target: "sending: ours against the recording loop (for information)",
+        baselineName: "recording loop",
+        baselineRounds: rates.recording,
+        measuredRounds: rates.ours,
+        ceilingName: "receiver",
+        ceilingRounds: rates.receiver,
+        unit: "events/s",
+        goal: undefined,
+      }),
       {
         target: "sending: peak RSS",
         baseline: "—",
@@ -73,6 +91,27 @@ export async function benchSend({ smoke }) {
       },
     ],
   };
+}
+
+/** The recording loop's rate (events/s) for one round, on a store of its own removed after. */
+async function recordingLoop(url, count) {
+  const dir = scratch("recording");
+  const path = join(dir, "events.db");
+  try {
+    const ran = await run(NODE, [
+      join(ROOT, "test/bench/servers/recording-loop.js"),
+      url,
+      String(count),
+      "32",
+      path,
+    ]);
+    if (ran.code !== 0) throw new Error(`the recording loop failed: ${ran.stderr.trim()}`);
+    const result = JSON.parse(ran.stdout);
+    if (result.ok !== count) throw new Error(`the recording loop got ${result.ok} of ${count} 2xx`);
+    return (count * 1000) / result.ms;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function sendRun(url, count, extra, measureMemory) {
