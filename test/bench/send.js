@@ -9,8 +9,9 @@
 //
 // Every round also runs the recording loop (servers/recording-loop.js): the Pool loop that also
 // makes each event and writes the store's two writes per event, done as plainly as possible. Its
-// ratio to the Pool loop is what the work of sending with a store allows on this machine, and
-// `send` is shown against it too: how far the engine is from that least.
+// ratio to the Pool loop is what the work of sending with a store allows on this machine (and the
+// same loop without the store, what making the events alone costs), and `send` is shown against
+// it too: how far the engine is from that least.
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { MiB, NODE, ROOT, run, scratch, sendArgs, startGenerator, startServer } from "./lib.js";
@@ -21,7 +22,7 @@ export async function benchSend({ smoke }) {
   const count = smoke ? 100 : 20_000;
   const rounds = smoke ? 1 : 5;
   const server = await startServer(202);
-  const rates = { receiver: [], ours: [], pool: [], recording: [], noStore: [] };
+  const rates = { receiver: [], ours: [], pool: [], making: [], recording: [], noStore: [] };
   const load = smoke
     ? { warmupAmount: 50, duration: 0.3, distinct: 1000 }
     : { warmup: 0.5, duration: 3, distinct: DISTINCT };
@@ -42,7 +43,8 @@ export async function benchSend({ smoke }) {
       const baseline = JSON.parse(pool.stdout);
       if (baseline.ok !== count) throw new Error(`the baseline got ${baseline.ok} of ${count} 2xx`);
       rates.pool.push((count * 1000) / baseline.ms);
-      rates.recording.push(await recordingLoop(server.url, count));
+      rates.making.push(await recordingLoop(server.url, count, false));
+      rates.recording.push(await recordingLoop(server.url, count, true));
       // As the user runs it (`send … --count N --concurrency 32`), reading its own summary.
       const mine = await sendRun(server.url, count, [], true);
       rates.ours.push(mine.rate);
@@ -70,6 +72,11 @@ export async function benchSend({ smoke }) {
     rows: [
       row(`sending: ${count.toLocaleString("en")} events, 32 in flight`, rates.ours, 0.8),
       row("sending: the same with --no-store (for information)", rates.noStore, undefined),
+      row(
+        "sending: the recording loop without its store (for information)",
+        rates.making,
+        undefined,
+      ),
       row("sending: the recording loop (for information)", rates.recording, undefined),
       ratioRow({
         target: "sending: ours against the recording loop (for information)",
@@ -93,10 +100,13 @@ export async function benchSend({ smoke }) {
   };
 }
 
-/** The recording loop's rate (events/s) for one round, on a store of its own removed after. */
-async function recordingLoop(url, count) {
+/**
+ * The recording loop's rate (events/s) for one round, on a store of its own removed after; or,
+ * with `store` false, the same loop making its events without recording them.
+ */
+async function recordingLoop(url, count, store) {
   const dir = scratch("recording");
-  const path = join(dir, "events.db");
+  const path = store ? join(dir, "events.db") : "-";
   try {
     const ran = await run(NODE, [
       join(ROOT, "test/bench/servers/recording-loop.js"),

@@ -173,7 +173,7 @@ describe("benchmarks (smoke run, tiny sizes)", () => {
     const ratios = rows.filter(
       (row) => /^(listening|sending):/.test(row.target) && row.ratio !== undefined,
     );
-    expect(ratios.length).toBe(7);
+    expect(ratios.length).toBe(8);
     for (const row of ratios) {
       expect(row.load?.ceiling, row.target).toBeGreaterThan(0);
       expect(row.load?.rounds.ceiling.length, row.target).toBe(row.load?.rounds.baseline.length);

@@ -10,7 +10,8 @@
 // sending thread leaves on the other core. No retries, no hooks, no progress, no summary: every
 // answer here is a 2xx. `send` can come close to this loop, not beat it; a ratio of this loop to the
 // Pool loop below a goal says the goal is beyond what the work allows on this machine.
-//   node recording-loop.js URL N C STORE_PATH
+// With STORE_PATH `-`, the same loop without the store: what making each event costs alone.
+//   node recording-loop.js URL N C STORE_PATH|-
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { Pool } from "undici";
@@ -20,7 +21,7 @@ import { INSERT_DELIVERY, UPDATE_DELIVERY } from "../../../dist/store/writer.js"
 
 const [url, n = "20000", c = "32", path] = process.argv.slice(2);
 if (!url || !path) {
-  console.error("usage: node recording-loop.js URL N C STORE_PATH");
+  console.error("usage: node recording-loop.js URL N C STORE_PATH|-");
   process.exit(2);
 }
 const count = Number(n);
@@ -28,9 +29,10 @@ const concurrency = Number(c);
 const CHUNK = 64;
 const POLICY = JSON.stringify({ timeoutMs: 5000, maxRetries: 16, timeScale: 1 });
 const OWNER = `loop-${process.pid}`;
+const recording = path !== "-";
 
 // A store with norce-event's schema (its indexes and the inspector's change-feed trigger).
-EventStore.open(path).close();
+if (recording) EventStore.open(path).close();
 const WORKER = `
 const { parentPort, workerData: w } = require("node:worker_threads");
 const db = new (require(w.driver))(w.path);
@@ -59,22 +61,24 @@ parentPort.on("message", (m) => {
     parentPort.postMessage({ closed: true });
   } else parentPort.postMessage({ seq: m.seq, ids: apply(m.rows, m.finals) });
 });`;
-const worker = new Worker(WORKER, {
-  eval: true,
-  workerData: {
-    path,
-    driver: createRequire(import.meta.url).resolve("better-sqlite3"),
-    insert: INSERT_DELIVERY,
-    update: UPDATE_DELIVERY,
-    url,
-    policy: POLICY,
-    pid: process.pid,
-    owner: OWNER,
-  },
-});
+const worker = recording
+  ? new Worker(WORKER, {
+      eval: true,
+      workerData: {
+        path,
+        driver: createRequire(import.meta.url).resolve("better-sqlite3"),
+        insert: INSERT_DELIVERY,
+        update: UPDATE_DELIVERY,
+        url,
+        policy: POLICY,
+        pid: process.pid,
+        owner: OWNER,
+      },
+    })
+  : undefined;
 const committed = new Map();
 let seq = 0;
-worker.on("message", (m) => {
+worker?.on("message", (m) => {
   if (m.seq === undefined) return;
   committed.get(m.seq)(m.ids);
   committed.delete(m.seq);
@@ -82,6 +86,7 @@ worker.on("message", (m) => {
 let finals = [];
 /** One transaction: these rows ahead, and the outcomes so far; resolves to the rows' ids. */
 function write(rows) {
+  if (!worker) return Promise.resolve([]);
   const s = ++seq;
   const outcomes = finals;
   finals = [];
@@ -108,7 +113,7 @@ function nextChunk() {
         "Norce-Event-Timestamp": event.timestamp,
       },
     });
-    rows.push(event.messageId, event.type, body, event.timestamp);
+    if (recording) rows.push(event.messageId, event.type, body, event.timestamp);
   }
   return { items, ids: write(rows) };
 }
@@ -145,11 +150,12 @@ while (queued.length > 0) {
         await response.body.dump();
         if (response.statusCode < 300) ok++;
         const latency = (performance.now() - t0).toFixed(2);
-        finals.push(
-          id,
-          response.statusCode,
-          `[{"attempt":1,"status":${response.statusCode},"latencyMs":${latency},"startedAt":${sentAt}}]`,
-        );
+        if (recording)
+          finals.push(
+            id,
+            response.statusCode,
+            `[{"attempt":1,"status":${response.statusCode},"latencyMs":${latency},"startedAt":${sentAt}}]`,
+          );
         freed();
       }, freed);
   }
@@ -157,9 +163,12 @@ while (queued.length > 0) {
 while (inFlight > 0) await slot();
 await write([]);
 const ms = performance.now() - started;
-await new Promise((resolve) => {
-  worker.once("message", resolve);
-  worker.postMessage({ close: true });
-});
-await Promise.all([worker.terminate(), pool.close()]);
+if (worker) {
+  await new Promise((resolve) => {
+    worker.once("message", resolve);
+    worker.postMessage({ close: true });
+  });
+  await worker.terminate();
+}
+await pool.close();
 process.stdout.write(`${JSON.stringify({ count, ok, ms })}\n`);
