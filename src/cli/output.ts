@@ -6,10 +6,27 @@
 import type { Writable } from "node:stream";
 
 export interface Writer {
-  /** Queue text; returns a promise only when the stream asks us to wait. */
+  /** Queue text; returns a promise only when the stream asks us to wait (never with `limit`). */
   write(text: string): Promise<void> | undefined;
-  /** Write everything queued and wait until the stream has taken it. */
-  flush(): Promise<void>;
+  /**
+   * Write everything queued and wait until the stream has taken it; with `timeoutMs`, stop
+   * waiting then. Resolves to the lines still not written (0 when all went).
+   */
+  flush(timeoutMs?: number): Promise<number>;
+  /** Lines left out because the stream was slower than `limit` allows. */
+  dropped(): number;
+}
+
+export interface WriterOptions {
+  /**
+   * Hold at most this many characters while the stream is slow; a text that would go beyond is
+   * left out and counted, and `write` never asks the caller to wait. For a producer that cannot
+   * slow down (a listener answering requests as they come): without it, a slow reader makes the
+   * backlog grow with every request.
+   */
+  limit?: number;
+  /** Called once, at the first text left out. */
+  onFirstDrop?: () => void;
 }
 
 const CHUNK = 64 * 1024;
@@ -17,25 +34,34 @@ const CHUNK = 64 * 1024;
 /**
  * Buffered output: text is gathered and written in chunks (fast under load), and whatever is
  * waiting goes out on the next turn of the event loop (so a quiet stream is never held back).
+ * While the stream is full, text waits here (not in the stream), and goes once it drains.
  */
-export function createWriter(stream: Writable = process.stdout): Writer {
+export function createWriter(
+  stream: Writable = process.stdout,
+  options: WriterOptions = {},
+): Writer {
+  const { limit, onFirstDrop } = options;
   let buffer = "";
   let scheduled = false;
+  let dropped = 0;
   // One wait for the stream to drain, shared by every writer that arrives meanwhile (many
   // requests at once, each with its line): one set of listeners, however many wait.
   let draining: Promise<void> | undefined;
   const push = (): Promise<void> | undefined => {
     scheduled = false;
+    if (draining) return draining;
     const chunk = buffer;
     buffer = "";
-    if (chunk === "" || stream.destroyed) return draining;
-    if (stream.write(chunk)) return draining;
-    draining ??= new Promise<void>((resolve) => {
+    if (chunk === "" || stream.destroyed) return undefined;
+    if (stream.write(chunk)) return undefined;
+    draining = new Promise<void>((resolve) => {
       const done = () => {
         stream.off("drain", done);
         stream.off("close", done);
         stream.off("error", done);
         draining = undefined;
+        // What arrived meanwhile goes now (the next wait, if any, is shared again).
+        if (buffer !== "") void push();
         resolve();
       };
       stream.once("drain", done);
@@ -46,18 +72,51 @@ export function createWriter(stream: Writable = process.stdout): Writer {
   };
   return {
     write(text) {
+      if (limit !== undefined && draining && buffer.length + text.length > limit) {
+        dropped++;
+        if (dropped === 1) onFirstDrop?.();
+        return undefined;
+      }
       buffer += text;
-      if (buffer.length >= CHUNK) return push();
+      if (draining) return limit === undefined ? draining : undefined;
+      if (buffer.length >= CHUNK) {
+        const wait = push();
+        return limit === undefined ? wait : undefined;
+      }
       if (!scheduled) {
         scheduled = true;
         setImmediate(push);
       }
       return undefined;
     },
-    async flush() {
-      await push();
+    async flush(timeoutMs) {
+      const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+      for (;;) {
+        const wait = push();
+        if (!wait) return 0;
+        if (deadline === undefined) await wait;
+        else {
+          const left = deadline - performance.now();
+          let timer: NodeJS.Timeout | undefined;
+          const late = await Promise.race([
+            wait.then(() => false),
+            new Promise<boolean>((resolve) => {
+              timer = setTimeout(() => resolve(true), Math.max(0, left));
+            }),
+          ]);
+          clearTimeout(timer);
+          if (late) return lineCount(buffer);
+        }
+      }
     },
+    dropped: () => dropped,
   };
+}
+
+function lineCount(text: string): number {
+  let n = 0;
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) n++;
+  return n;
 }
 
 const guarded = new WeakSet<NodeJS.WriteStream>();

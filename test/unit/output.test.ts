@@ -1,5 +1,6 @@
-// Buffered output under back-pressure: many writers waiting on a slow stream share one wait (on
-// macOS, stdout to a pipe is asynchronous: `listen --json | slow-reader` with 32 senders at once).
+// Buffered output under back-pressure: many writers waiting on a slow stream share one wait
+// (stdout to a pipe is asynchronous: `listen --json | slow-reader` with 32 senders at once), text
+// waits in the writer while the stream is full, and with a limit the backlog stays bounded.
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createWriter } from "../../src/cli/output.js";
@@ -29,5 +30,66 @@ describe("createWriter", () => {
     await out.flush();
     expect(received.join("")).toBe(line.repeat(20));
     expect(slow.listenerCount("drain")).toBe(0);
+  });
+
+  it("holds text while the stream is full instead of handing it on, and writes it in order once it drains", async () => {
+    const received: string[] = [];
+    let release: (() => void) | undefined;
+    const stuck = new Writable({
+      highWaterMark: 16,
+      write(chunk: Buffer, _encoding, callback) {
+        received.push(chunk.toString());
+        release = callback;
+      },
+    });
+    const out = createWriter(stuck);
+    out.write(`${"a".repeat(70 * 1024)}\n`);
+    for (let i = 0; i < 100; i++) out.write(`line ${i}\n`);
+    // The stream got the first chunk only: the rest waits here, not in the stream's buffer.
+    expect(stuck.writableLength).toBe(70 * 1024 + 1);
+    const flushed = out.flush();
+    release?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    release?.();
+    await flushed;
+    expect(received.join("")).toBe(
+      `${"a".repeat(70 * 1024)}\n${Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join("")}`,
+    );
+  });
+
+  it("with a limit: never asks the caller to wait, leaves out what goes beyond (counted, said once), and flush gives up after its timeout", async () => {
+    let release: (() => void) | undefined;
+    let flowing = false;
+    const received: string[] = [];
+    const stuck = new Writable({
+      highWaterMark: 16,
+      write(chunk: Buffer, _encoding, callback) {
+        received.push(chunk.toString());
+        if (flowing) setImmediate(callback);
+        else release = callback;
+      },
+    });
+    let warned = 0;
+    const out = createWriter(stuck, { limit: 1000, onFirstDrop: () => warned++ });
+    const line = `${"x".repeat(99)}\n`;
+    const waits = [];
+    for (let i = 0; i < 700; i++) waits.push(out.write(line));
+    expect(waits.every((w) => w === undefined)).toBe(true);
+    // The first 64 KiB went to the stream (it takes one chunk), then 10 lines fit the limit.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 700; i++) out.write(line);
+    const kept = 10;
+    expect(out.dropped()).toBeGreaterThan(0);
+    expect(warned).toBe(1);
+    // Still stuck: flush stops waiting after its timeout and says how many lines are unwritten.
+    const started = performance.now();
+    expect(await out.flush(50)).toBe(kept);
+    expect(performance.now() - started).toBeLessThan(1000);
+    // Once the stream drains, what was kept goes, in order, and no more is left out.
+    flowing = true;
+    release?.();
+    expect(await out.flush()).toBe(0);
+    const total = received.join("").length / line.length;
+    expect(total + out.dropped()).toBe(1400);
   });
 });

@@ -132,7 +132,16 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   // --show-secrets: the real header values this process saw, for the page (never stored).
   const revealed =
     options.showSecrets && inspectPort !== undefined ? new RevealedHeaders() : undefined;
-  const out = createWriter();
+  // A reader slower than the requests (`listen | slow-tool`): the listener keeps answering, and
+  // lines beyond OUTPUT_BACKLOG are left out of the output (said once, counted at the end), so
+  // memory stays bounded. The store still records every request.
+  const out = createWriter(process.stdout, {
+    limit: OUTPUT_BACKLOG,
+    onFirstDrop: () =>
+      say(
+        `warning: stdout is not keeping up, so lines are left out of the output; every request is still answered${store ? ` and recorded (norce-event log shows them)` : " (not recorded: --no-store)"}`,
+      ),
+  });
   // An order's events shown as one sequence: Norce sends no run id, so by their shared ids.
   const sequences = createSequenceTracker();
   const withSequence = (event: ReceivedEvent, text: string) => {
@@ -363,16 +372,22 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
     await listener.close();
     await responder.close();
     await project.close();
-    await out.flush();
+    await out.flush(OUTPUT_FLUSH_MS);
     throw refused;
   }
   await listener.close();
   await responder.close();
   await project.close();
-  await out.flush();
+  const unwritten = await out.flush(OUTPUT_FLUSH_MS);
   // The terminal has echoed ^C on the current line: the summary starts on a line of its own.
   if (process.stderr.isTTY) say();
   say(formatStats(listener.stats()));
+  const leftOut = out.dropped() + unwritten;
+  if (leftOut > 0) {
+    say(
+      `warning: ${leftOut} ${leftOut === 1 ? "line was" : "lines were"} left out of the output: stdout did not keep up${store ? ` (every request is in ${store.path}: norce-event log)` : ""}`,
+    );
+  }
   const lost = store?.losses();
   if (store && lost && lost.received > 0) {
     const ids = lost.receivedIds.map((id) => id ?? "(no message id)").join(", ");
@@ -385,6 +400,11 @@ export async function runListen(options: ListenOptions, globals: GlobalOptions):
   process.exitCode = EXIT_OK;
   return EXIT_OK;
 }
+
+/** Characters of output held while stdout is slow, at most (~8 MiB). */
+const OUTPUT_BACKLOG = 8 * 1024 * 1024;
+/** On stop, how long the rest of the output may take to go to a slow stdout. */
+const OUTPUT_FLUSH_MS = 5000;
 
 function printBanner(
   listener: Listener,
