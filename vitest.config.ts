@@ -7,10 +7,9 @@ import { defineConfig } from "vitest/config";
  * test's load never decides them. Run together with the rest, the flood's probe took 1.4 s.
  */
 const timing = [
-  "test/e2e/bench.test.ts",
   "test/e2e/listen-load.test.ts",
   "test/e2e/receiver.test.ts",
-  "test/e2e/send-options.test.ts",
+  "test/e2e/send-timeout.test.ts",
   "test/integration/listener-inject.test.ts",
   "test/browser/**/*.test.ts",
 ];
