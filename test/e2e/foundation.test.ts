@@ -205,6 +205,32 @@ describe("norce-event (built CLI)", () => {
     expect(x.stdout).not.toBe(y.stdout);
   });
 
+  it("generate without --seed names the seed it drew on stderr; that --seed gives the same payloads", async () => {
+    const drawn = await runCli(["generate", "SkuChangedNotification", "--count", "3"]);
+    expect(drawn.code).toBe(0);
+    const seed = /^note: seed (\d+); --seed \1 gives the same payloads again$/m.exec(
+      drawn.stderr,
+    )?.[1];
+    expect(seed, drawn.stderr).toBeDefined();
+    // stdout stays data: one JSON object per line, nothing else.
+    expect(
+      drawn.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toHaveLength(3);
+    const again = await runCli([
+      "generate",
+      "SkuChangedNotification",
+      "--count",
+      "3",
+      "--seed",
+      seed!,
+    ]);
+    expect(again.stdout).toBe(drawn.stdout);
+    expect(again.stderr).not.toContain("note: seed");
+  });
+
   it("generate with a typo exits 2 with the suggestion", async () => {
     const { code, stderr, stdout } = await runCli(["generate", "OrderConfirmedEvnt"]);
     expect(code).toBe(2);

@@ -48,6 +48,12 @@ export async function runGenerate(
   noteDefaultClient(tenant);
   for (const warning of factory.warnings) say(`warning: ${warning}`);
   const count = options.count ?? 1;
+  // A drawn seed is the only way to make these payloads again: on stderr, so stdout stays data.
+  if (options.seed === undefined) {
+    say(
+      `note: seed ${factory.seed}; --seed ${factory.seed} gives the same ${count === 1 ? "payload" : "payloads"} again`,
+    );
+  }
   const out = createWriter();
   if (count === 1 && !options.compact) {
     out.write(`${JSON.stringify(factory.payload(0), null, 2)}\n`);
