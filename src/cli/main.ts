@@ -83,7 +83,8 @@ function commandIn(argv: readonly string[]): string | undefined {
  * `help` in a command path, wherever it is (`help relay channel create`, `relay help status`,
  * `relay channel help create`), as `<path> --help`: commander's help command looks one level down
  * only, ignores what follows, and says nothing of a name it does not know. An unknown name is a
- * usage error naming it. Left to commander: no `help`, or an option before it inside the path.
+ * usage error naming it. Left to commander: no `help`, or an option before it that the command
+ * does not know or whose value is optional.
  */
 function helpFor(argv: readonly string[], program: Command): readonly string[] {
   const globalOptions: string[] = [];
@@ -103,12 +104,19 @@ function helpFor(argv: readonly string[], program: Command): readonly string[] {
         maybeValue = !arg.includes("=");
         continue;
       }
-      // Inside the path, or an option the program does not know: commander's to judge.
-      if (
-        path.length > 0 ||
-        !program.options.some((o) => [o.long, o.short].includes(arg.split("=")[0]))
-      )
-        return argv;
+      const flag = arg.split("=")[0];
+      if (path.length > 0) {
+        // `relay --port 0 help bogus`: an option the command knows, with the value it requires.
+        // One it does not know, or whose value may or may not follow: commander's to judge.
+        const option = [...current.options, ...program.options].find(
+          (o) => o.long === flag || o.short === flag,
+        );
+        if (!option || option.optional) return argv;
+        if (option.required && !arg.includes("=")) i++;
+        continue;
+      }
+      // An option the program does not know: commander's to judge.
+      if (!program.options.some((o) => [o.long, o.short].includes(flag))) return argv;
       globalOptions.push(arg);
       if (VALUED.has(arg) && i + 1 < argv.length) globalOptions.push(argv[++i]!);
       continue;

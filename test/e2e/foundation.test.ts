@@ -115,6 +115,25 @@ describe("norce-event (built CLI)", () => {
     }
   });
 
+  it("help after a command's options: relay --port 0 help bogus names bogus, help status shows status", async () => {
+    const [bogus, status, json] = await Promise.all([
+      runCli(["relay", "--port", "0", "help", "bogus"]),
+      runCli(["relay", "--port", "0", "help", "status"]),
+      runCli(["relay", "--json", "--mode=live", "help", "stauts"]),
+    ]);
+    // It printed relay's whole usage on stderr, without a word about bogus.
+    expect(bogus.code).toBe(2);
+    expect(bogus.stdout).toBe("");
+    expect(bogus.stderr).toBe(
+      "error: unknown command 'bogus' for norce-event relay (norce-event relay --help lists its commands)\n",
+    );
+    expect(status.code).toBe(0);
+    expect(status.stdout.split("\n")[0]).toBe("Usage: norce-event relay status [options]");
+    expect(json.code).toBe(2);
+    expect(json.stderr).toContain("did you mean norce-event relay status?");
+    expect(json.stderr).not.toContain("Usage:");
+  });
+
   it("--help lists the commands, one line each", async () => {
     const { code, stdout } = await runCli(["--help"]);
     expect(code).toBe(0);
