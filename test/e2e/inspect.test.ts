@@ -77,7 +77,7 @@ describe("inspector on the command line", () => {
   it("refuses what it cannot do with one line and exit 2: a bad port, --no-store, a taken port", async () => {
     const bad = await runCli(["listen", "--port", "0", "--inspect", "abc"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^error: --inspect abc is not a port/m);
+    expect(bad.stderr).toMatch(/^error: --inspect "abc" is not a port/m);
     const noStore = await runCli(["--no-store", "listen", "--port", "0", "--inspect", "0"]);
     expect(noStore.code).toBe(2);
     expect(noStore.stderr).toContain("--inspect shows what the event store records");
@@ -91,5 +91,14 @@ describe("inspector on the command line", () => {
     expect(busy.stderr).not.toContain("This is a bug");
     const port2 = await runCli(["inspect", "--port", "70000"]);
     expect(port2.code).toBe(2);
+  });
+
+  it("--inspect= (an empty value) is refused with the value quoted, as other values are", async () => {
+    const empty = await runCli(["listen", "--port", "0", "--inspect="]);
+    expect(empty.code).toBe(2);
+    // It read "--inspect  is not a port", two spaces around nothing.
+    expect(empty.stderr).toBe(
+      'error: --inspect "" is not a port (--inspect alone serves on 7413; --inspect 0 picks a free port)\n',
+    );
   });
 });

@@ -232,7 +232,7 @@ describe("regressions (built CLI)", () => {
     expect(plus.stderr).toContain("2 requests shown");
     const port = await runCli(["listen", "--port", "0", "--inspect", " +70000 "]);
     expect(port.code).toBe(2);
-    expect(port.stderr).toContain("--inspect +70000 is not a port");
+    expect(port.stderr).toContain('--inspect "+70000" is not a port');
   });
 
   it("--application-id naming no id (a lone comma) is a usage error, not the default ids in silence", async () => {

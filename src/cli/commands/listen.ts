@@ -482,7 +482,7 @@ function inspectorPort(value: boolean | string): number {
   // Read as --port reads its value (a whole number, spaces and a + sign allowed).
   const n = Number(value);
   if (!isWholeNumber(String(value)) || n < 0 || n > 65535) {
-    throw new UsageError(`--inspect ${String(value).trim()} is not a port`, {
+    throw new UsageError(`--inspect "${String(value).trim()}" is not a port`, {
       hint: `--inspect alone serves on ${DEFAULT_INSPECTOR_PORT}; --inspect 0 picks a free port`,
     });
   }
