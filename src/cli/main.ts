@@ -99,20 +99,23 @@ function helpFor(argv: readonly string[], program: Command): readonly string[] {
     maybeValue = false;
     if (arg === "--") return argv; // what follows is arguments, not commands
     if (arg.startsWith("-")) {
+      const flag = arg.split("=")[0];
+      const option = [...current.options, ...program.options].find(
+        (o) => o.long === flag || o.short === flag,
+      );
+      const withValue = option?.required === true && !arg.includes("=");
       if (asked) {
-        // `help relay -h`: the help is asked for already.
-        maybeValue = !arg.includes("=");
+        // `help relay -h`: the help is asked for already. The value an option requires is not a
+        // command (`help --store send relay`); after any other option, a value may follow.
+        if (withValue) i++;
+        else maybeValue = !arg.includes("=");
         continue;
       }
-      const flag = arg.split("=")[0];
       if (path.length > 0) {
         // `relay --port 0 help bogus`: an option the command knows, with the value it requires.
         // One it does not know, or whose value may or may not follow: commander's to judge.
-        const option = [...current.options, ...program.options].find(
-          (o) => o.long === flag || o.short === flag,
-        );
         if (!option || option.optional) return argv;
-        if (option.required && !arg.includes("=")) i++;
+        if (withValue) i++;
         continue;
       }
       // An option the program does not know: commander's to judge.

@@ -134,6 +134,25 @@ describe("norce-event (built CLI)", () => {
     expect(json.stderr).not.toContain("Usage:");
   });
 
+  it("help after a global option with a value: help --store x relay, even when the value names a command", async () => {
+    const cases: [string[], string][] = [
+      [["help", "--store", "x", "relay"], "Usage: norce-event relay [options] [command]"],
+      // The store file's name was taken as the command: "norce-event send has no commands".
+      [["help", "--store", "send", "relay"], "Usage: norce-event relay [options] [command]"],
+      [
+        ["help", "--config", "scenario", "relay", "status"],
+        "Usage: norce-event relay status [options]",
+      ],
+      [["help", "--store", "send"], "Usage: norce-event [options] [command]"],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args)));
+    for (const [i, [args, usage]] of cases.entries()) {
+      expect(results[i]!.stderr, args.join(" ")).toBe("");
+      expect(results[i]!.stdout.split("\n")[0], args.join(" ")).toBe(usage);
+      expect(results[i]!.code, args.join(" ")).toBe(0);
+    }
+  });
+
   it("--help lists the commands, one line each", async () => {
     const { code, stdout } = await runCli(["--help"]);
     expect(code).toBe(0);
