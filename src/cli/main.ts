@@ -20,7 +20,7 @@ import {
   waitDuration,
 } from "./options.js";
 import { guardBrokenPipe } from "./output.js";
-import { safeBlock } from "./render/safe.js";
+import { safe, safeBlock } from "./render/safe.js";
 
 /** Run the CLI with `argv` (without node and script). Resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -141,10 +141,12 @@ function helpFor(argv: readonly string[], program: Command): readonly string[] {
     const named = ["norce-event", ...path].join(" ");
     const names = current.commands.map((c) => c.name());
     const suggestion = closest(arg, names);
+    // Escaped as typed: the error line would show a line break in it as a space.
+    const shown = safe(arg);
     throw new UsageError(
       names.length > 0
-        ? `unknown command '${arg}' for ${named}`
-        : `${named} has no commands; '${arg}' is not one`,
+        ? `unknown command '${shown}' for ${named}`
+        : `${named} has no commands; '${shown}' is not one`,
       {
         hint: suggestion
           ? `did you mean ${named} ${suggestion}?`

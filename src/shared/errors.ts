@@ -28,10 +28,11 @@ export class UnknownEventTypeError extends UsageError {
   readonly suggestion: string | undefined;
 
   constructor(input: string, suggestion: string | undefined) {
+    // Quoted as JSON writes it: a line break in what was typed reads \n, not a space.
     super(
       suggestion === undefined
-        ? `unknown event type "${input}"`
-        : `unknown event type "${input}" — did you mean ${suggestion}?`,
+        ? `unknown event type ${JSON.stringify(input)}`
+        : `unknown event type ${JSON.stringify(input)} — did you mean ${suggestion}?`,
       {
         code: "NORCE_EVENT_UNKNOWN_TYPE",
         hint: "run `norce-event types` to list the 19 Norce event types",

@@ -197,6 +197,22 @@ describe("regressions (built CLI)", () => {
     expect(result.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
   });
 
+  it("an unknown name with a line break is shown escaped (\\n), not with the break turned into a space", async () => {
+    const [type, command] = await Promise.all([
+      runCli(["send", "Order\nX", "--to", "http://127.0.0.1:1/"]),
+      runCli(["help", "re\nlay"]),
+    ]);
+    // They read `unknown event type "Order X"` and `unknown command 're lay'`.
+    expect(type.code).toBe(2);
+    expect(type.stderr).toBe(
+      'error: unknown event type "Order\\nX" (run `norce-event types` to list the 19 Norce event types)\n',
+    );
+    expect(command.code).toBe(2);
+    expect(command.stderr).toBe(
+      "error: unknown command 're\\nlay' for norce-event (did you mean norce-event relay?)\n",
+    );
+  });
+
   it("a number option takes decimal notation only: --time-scale 0x10 or --fail-rate 0b1 is a usage error", async () => {
     const cases: [string[], string][] = [
       [[...SEND_NOWHERE, "--time-scale", "0x10"], '"0x10" is not a decimal number'],
