@@ -10,6 +10,7 @@ import { delimiter, dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { spawnCli } from "../helpers/spawn.js";
+import { until } from "../helpers/until.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -77,14 +78,6 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function until(check: () => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

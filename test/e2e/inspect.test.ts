@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BIN, cliEnv, runCli } from "../helpers/cli.js";
 import { startListen } from "../helpers/listen.js";
+import { until } from "../helpers/until.js";
 
 function startInspect(args: string[], cwd: string) {
   const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv() });
@@ -15,13 +16,6 @@ function startInspect(args: string[], cwd: string) {
     err += d;
   });
   return { child, stderr: () => err };
-}
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  for (let waited = 0; !check(); waited += 25) {
-    if (waited > ms) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describe("inspector on the command line", () => {

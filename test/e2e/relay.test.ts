@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AUTH_HEADER, signAuth } from "../../src/relay/protocol.js";
 import { runCli } from "../helpers/cli.js";
 import { spawnCli } from "../helpers/spawn.js";
+import { until } from "../helpers/until.js";
 
 const SECRET = "s3cret-team-relay";
 const ENV = { NORCE_RELAY_SECRET: SECRET };
@@ -111,14 +112,6 @@ async function post(url: string, body: string | Buffer, headers: string[] = []) 
 }
 
 const ORDER = JSON.stringify({ ClientId: 1, ApplicationId: 2, OrderId: 3, OrderNo: "4" });
-
-async function until(check: () => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Node-added and forwarding headers, which are not Norce's. */
 const ADDED = /^(host|connection|content-length|transfer-encoding|x-forwarded-(for|proto|host))$/i;

@@ -7,26 +7,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type CliResult, runCli } from "../helpers/cli.js";
+import { notABug, runCli } from "../helpers/cli.js";
+import { until } from "../helpers/until.js";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-
-/** Resolve once `check()` holds; fail after `timeoutMs`. */
-async function until(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const NOT_A_BUG = (result: CliResult) => {
-  expect(result.stderr).not.toContain("This is a bug in norce-event");
-  expect(result.stderr).not.toContain("unexpected");
-};
 
 describe("--timeout", () => {
   it("0ms is a usage error at the option, not an internal crash", async () => {
@@ -40,7 +27,7 @@ describe("--timeout", () => {
       "0ms",
       "--no-retry",
     ]);
-    NOT_A_BUG(result);
+    notABug(result);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("must be more than zero");
   });

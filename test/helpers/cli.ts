@@ -4,6 +4,7 @@ import { closeSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { expect } from "vitest";
 
 export const BIN = fileURLToPath(new URL("../../bin/norce-event.js", import.meta.url));
 
@@ -100,4 +101,10 @@ export async function load(url, context, next) {
     `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
   );
   return register;
+}
+
+/** The run ended as the CLI means to (exit 0, 1 or 2 with its message), not in an internal error. */
+export function notABug(result: CliResult): void {
+  expect(result.stderr).not.toContain("This is a bug in norce-event");
+  expect(result.stderr).not.toContain("unexpected");
 }

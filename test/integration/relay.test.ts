@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connectRelay, type RelayClientState, type RelayedEvent } from "../../src/relay/client.js";
 import { AUTH_HEADER, endToEndHeaders, signAuth } from "../../src/relay/protocol.js";
 import { type RelayLogEntry, startRelay } from "../../src/relay/server.js";
+import { until } from "../helpers/until.js";
 
 const SECRET = "s3cret-team-relay";
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -62,14 +63,6 @@ async function post(url: string, body: string, headers: Record<string, string> =
     headers: { "content-type": "application/json", ...headers },
   });
   return { status: res.statusCode, text: await res.body.text() };
-}
-
-async function until(check: () => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe("relay core", () => {
