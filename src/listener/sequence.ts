@@ -32,10 +32,12 @@ const KEYS: readonly (readonly [string, (body: Record<string, unknown>) => unkno
 export function createSequenceTracker(limit = 10_000) {
   // Per key only a count: the listener's retry tracking already tells a retry from a new event
   // (attempt > 1), so nothing grows with the number of events that share a key. Bounded in two
-  // generations of limit / 2 keys: when the newer is full the older is forgotten whole, and a key
-  // seen again moves to the newer. (Deleting a Map's oldest key one at a time left holes its
-  // iterator walked on every call: under load, as much time as printing the event.)
-  const half = Math.max(1, Math.floor(limit / 2));
+  // generations of `limit` keys each: when the newer is full the older is forgotten whole, and a
+  // key seen again moves to the newer. So a key is remembered until `limit` other keys have been
+  // seen since it last was, and at most 2 × limit are held. (Deleting a Map's oldest key one at a
+  // time left holes its iterator walked on every call: under load, as much time as printing the
+  // event.)
+  const size = Math.max(1, limit);
   let newer = new Map<string, number>();
   let older = new Map<string, number>();
   return {
@@ -48,7 +50,7 @@ export function createSequenceTracker(limit = 10_000) {
         const key = `${label} ${String(value).slice(0, 80)}`;
         let n = newer.get(key) ?? older.get(key) ?? 0;
         if (event.attempt === 1 || n === 0) n++;
-        if (!newer.has(key) && newer.size >= half) {
+        if (!newer.has(key) && newer.size >= size) {
           older = newer;
           newer = new Map();
         }

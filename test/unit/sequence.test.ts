@@ -33,6 +33,17 @@ describe("createSequenceTracker", () => {
     expect(sequences.see(event({ ClientOrderRef: "kept" }))?.n).toBe(12);
     expect(sequences.see(event({ ClientOrderRef: "dropped" }))?.n).toBe(1);
 
+    // A key is remembered until `limit` other keys have been seen since it last was: here 99
+    // after it, with 49 before it in the same generation (halves of the limit forgot it after 51).
+    const bounded = createSequenceTracker(100);
+    for (let i = 0; i < 49; i++) bounded.see(event({ ClientOrderRef: `before-${i}` }));
+    bounded.see(event({ ClientOrderRef: "A" }));
+    for (let i = 0; i < 99; i++) bounded.see(event({ ClientOrderRef: `after-${i}` }));
+    expect(bounded.see(event({ ClientOrderRef: "A" }))?.n).toBe(2);
+    // …and forgotten once 2 × limit others have been (the memory stays bounded).
+    for (let i = 0; i < 200; i++) bounded.see(event({ ClientOrderRef: `later-${i}` }));
+    expect(bounded.see(event({ ClientOrderRef: "A" }))?.n).toBe(1);
+
     // 200,000 new orders past a full memory: ~150 ms here (the earlier one-key-at-a-time
     // eviction walked its Map's holes on every call: 1.6 s).
     const big = createSequenceTracker(10_000);
