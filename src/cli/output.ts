@@ -10,7 +10,8 @@ export interface Writer {
   write(text: string): Promise<void> | undefined;
   /**
    * Write everything queued and wait until the stream has taken it; with `timeoutMs`, stop
-   * waiting then. Resolves to the lines still not written (0 when all went).
+   * waiting then and leave out what is still held. Resolves to the lines left out (0 when all
+   * went).
    */
   flush(timeoutMs?: number): Promise<number>;
   /** Lines left out because the stream was slower than `limit` allows. */
@@ -47,13 +48,28 @@ export function createWriter(
   // One wait for the stream to drain, shared by every writer that arrives meanwhile (many
   // requests at once, each with its line): one set of listeners, however many wait.
   let draining: Promise<void> | undefined;
+  // The stream is handed at most a chunk at a time, cut after a line: whatever it holds must go
+  // to the reader before the process can exit, so a slow reader's backlog stays here, where
+  // `limit` and `flush`'s timeout bound it, not in the stream.
+  const take = (): string => {
+    let end = buffer.length;
+    if (end > CHUNK) {
+      end = buffer.lastIndexOf("\n", CHUNK - 1) + 1 || buffer.indexOf("\n", CHUNK) + 1 || end;
+    }
+    const chunk = buffer.slice(0, end);
+    buffer = buffer.slice(end);
+    return chunk;
+  };
   const push = (): Promise<void> | undefined => {
     scheduled = false;
     if (draining) return draining;
-    const chunk = buffer;
-    buffer = "";
-    if (chunk === "" || stream.destroyed) return undefined;
-    if (stream.write(chunk)) return undefined;
+    for (;;) {
+      if (buffer === "" || stream.destroyed) {
+        buffer = "";
+        return undefined;
+      }
+      if (!stream.write(take())) break;
+    }
     draining = new Promise<void>((resolve) => {
       const done = () => {
         stream.off("drain", done);
@@ -105,7 +121,13 @@ export function createWriter(
             }),
           ]);
           clearTimeout(timer);
-          if (late) return lineCount(buffer);
+          if (late) {
+            // Given up: what is still held is left out (the caller says how many), so nothing
+            // more goes to the stream and the process can end once it has taken what it holds.
+            const left = lineCount(buffer);
+            buffer = "";
+            return left;
+          }
         }
       }
     },

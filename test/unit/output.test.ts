@@ -85,11 +85,36 @@ describe("createWriter", () => {
     const started = performance.now();
     expect(await out.flush(50)).toBe(kept);
     expect(performance.now() - started).toBeLessThan(1000);
-    // Once the stream drains, what was kept goes, in order, and no more is left out.
+    // What the timed-out flush left out never goes (the process can end once the stream has
+    // taken what it holds); every line is either written or counted, once.
     flowing = true;
     release?.();
     expect(await out.flush()).toBe(0);
     const total = received.join("").length / line.length;
-    expect(total + out.dropped()).toBe(1400);
+    expect(total + out.dropped() + kept).toBe(1400);
+    out.write(line);
+    expect(await out.flush()).toBe(0);
+    expect(received.join("").length / line.length).toBe(total + 1);
+  });
+
+  it("hands the stream at most a chunk at a time, cut after a line, so a slow reader's backlog stays in the writer", async () => {
+    const chunks: string[] = [];
+    const slow = new Writable({
+      highWaterMark: 16,
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk.toString());
+        setImmediate(callback);
+      },
+    });
+    const out = createWriter(slow);
+    const line = `${"é".repeat(499)}\n`;
+    for (let i = 0; i < 2000; i++) out.write(line);
+    await out.flush();
+    expect(chunks.join("")).toBe(line.repeat(2000));
+    expect(chunks.length).toBeGreaterThan(10);
+    for (const chunk of chunks) {
+      expect(chunk.length).toBeLessThanOrEqual(64 * 1024);
+      expect(chunk.endsWith("\n")).toBe(true);
+    }
   });
 });
